@@ -1,0 +1,57 @@
+//! `spec-kitty agent mission ...`: create and finalize-tasks.
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use super::output;
+
+#[derive(Debug, Subcommand)]
+pub enum MissionCommand {
+    /// Compile tasks.md and the WP prompt files into WP frontmatter, lanes.json and status events.
+    FinalizeTasks(FinalizeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FinalizeArgs {
+    /// Mission directory name under kitty-specs/, or its mission_id.
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Run every check and report what would change; write nothing.
+    #[arg(long)]
+    pub validate_only: bool,
+}
+
+pub fn run(cmd: MissionCommand) -> ExitCode {
+    match cmd {
+        MissionCommand::FinalizeTasks(args) => finalize(args),
+    }
+}
+
+fn finalize(args: FinalizeArgs) -> ExitCode {
+    let cwd = match std::env::current_dir() {
+        Ok(c) => c,
+        Err(e) => {
+            return output::failure(
+                spec_kitty::diagnostics::io_error("io::cwd", std::path::Path::new("."), &e).into(),
+                args.json,
+            );
+        }
+    };
+    let root = match spec_kitty::project::find_root(&cwd) {
+        Ok(r) => r,
+        Err(f) => return output::failure(f, args.json),
+    };
+    match spec_kitty::project::resolve_mission(
+        &root,
+        args.mission.as_deref(),
+        "spec-kitty agent mission finalize-tasks",
+        args.json,
+    ) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(f) => output::failure(f, args.json),
+    }
+}

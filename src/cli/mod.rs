@@ -1,0 +1,46 @@
+//! The command line: clap definitions and dispatch. Each command group lives in its own file, parses
+//! its arguments, calls one library function, and renders the result with [`output`].
+
+#![allow(missing_docs)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod mission;
+pub mod output;
+
+/// spec-kitty: spec-driven development for AI coding agents.
+#[derive(Debug, Parser)]
+#[command(name = "spec-kitty", version, disable_version_flag = true)]
+struct Cli {
+    /// Print the version and exit.
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
+    version: Option<bool>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Commands for AI agents (missions, tasks, actions).
+    #[command(subcommand)]
+    Agent(AgentCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentCommand {
+    /// Mission lifecycle: create, finalize-tasks.
+    #[command(subcommand)]
+    Mission(mission::MissionCommand),
+}
+
+/// Parses the command line, runs the command, and returns the process exit code:
+/// 0 success, 1 any handled failure, 2 usage error (clap's own).
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Agent(AgentCommand::Mission(cmd)) => mission::run(cmd),
+    }
+}

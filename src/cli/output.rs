@@ -1,0 +1,93 @@
+//! Rendering: JSON documents on stdout, miette diagnostics and notes on stderr.
+//!
+//! This is the only module that prints. Diagnostics use a fixed width (80 columns) and no colour
+//! unless stderr is a terminal and `NO_COLOR` is unset, so output in pipes and tests is stable.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use miette::{GraphicalReportHandler, GraphicalTheme};
+use serde_json::{Map, Value};
+use spec_kitty::diagnostics::{Diag, Failure};
+use spec_kitty::util::py_json;
+
+/// Prints one JSON document (3.1.1's single-line encoding) on stdout.
+pub fn json_line(value: &Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", py_json(value));
+}
+
+/// Prints a JSON object, appending `spec_kitty_version` as 3.1.1 did on most payloads.
+pub fn json_versioned(mut map: Map<String, Value>) {
+    map.insert("spec_kitty_version".into(), spec_kitty::VERSION.into());
+    json_line(&Value::Object(map));
+}
+
+/// Prints lines of human output on stdout.
+pub fn stdout_lines(lines: &[String]) {
+    let mut out = std::io::stdout().lock();
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// Renders diagnostics (errors or warnings) on stderr.
+pub fn diagnostics(diags: &[Diag]) {
+    let handler = handler();
+    let mut err = std::io::stderr().lock();
+    for d in diags {
+        let mut s = String::new();
+        if handler.render_report(&mut s, d).is_ok() {
+            let _ = write!(err, "{s}");
+            if !s.ends_with('\n') {
+                let _ = writeln!(err);
+            }
+        } else {
+            let _ = writeln!(err, "{}: {}", d.code, d.message);
+        }
+    }
+}
+
+/// Renders diagnostics to a string (for formats that embed them).
+pub fn render_to_string(diags: &[Diag]) -> String {
+    let handler = handler();
+    let mut s = String::new();
+    for d in diags {
+        let _ = handler.render_report(&mut s, d);
+    }
+    s
+}
+
+fn handler() -> GraphicalReportHandler {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let theme = if color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(80)
+        .with_links(false)
+}
+
+/// Reports a failure in the requested mode and returns exit code 1.
+///
+/// `--json`: the payload alone on stdout (warnings and diagnostics stay off stdout).
+/// Human: every diagnostic on stderr.
+pub fn failure(failure: Failure, json: bool) -> ExitCode {
+    if json {
+        let Failure {
+            payload, versioned, ..
+        } = failure;
+        if versioned {
+            json_versioned(payload);
+        } else {
+            json_line(&Value::Object(payload));
+        }
+    } else {
+        diagnostics(&failure.diagnostics);
+    }
+    ExitCode::from(1)
+}

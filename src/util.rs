@@ -1,0 +1,260 @@
+//! Small helpers shared by every stage: atomic file writes, UTC timestamps in the formats 3.1.1
+//! wrote, Python-style list rendering for the messages 3.1.1 printed, and JSON encoding as Python's
+//! `json.dumps` does it (so payloads stay byte-compatible).
+
+use std::io::Write;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+/// Writes `bytes` to `path` atomically: a temp file in the same directory, flushed, then renamed
+/// over the target. A crash leaves either the old file or the new one, never a torn one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".spec-kitty-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    // Keep the permissions of the file we replace (a tempfile is created 0600).
+    if let Ok(meta) = std::fs::metadata(path) {
+        std::fs::set_permissions(tmp.path(), meta.permissions())?;
+    } else {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644))?;
+        }
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// A broken-down UTC time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UtcTime {
+    /// Year, e.g. 2026.
+    pub year: i64,
+    /// Month 1..=12.
+    pub month: u32,
+    /// Day 1..=31.
+    pub day: u32,
+    /// Hour 0..=23.
+    pub hour: u32,
+    /// Minute 0..=59.
+    pub minute: u32,
+    /// Second 0..=59.
+    pub second: u32,
+    /// Microseconds 0..1_000_000.
+    pub micros: u32,
+}
+
+impl UtcTime {
+    /// The current time.
+    pub fn now() -> Self {
+        let d = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Self::from_unix(d.as_secs() as i64, d.subsec_micros())
+    }
+
+    /// Converts seconds since the epoch (plus microseconds) to a civil UTC time.
+    pub fn from_unix(secs: i64, micros: u32) -> Self {
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        // Howard Hinnant's days-to-civil algorithm.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        UtcTime {
+            year,
+            month,
+            day,
+            hour: (rem / 3600) as u32,
+            minute: ((rem % 3600) / 60) as u32,
+            second: (rem % 60) as u32,
+            micros,
+        }
+    }
+
+    /// Python's `datetime.now(timezone.utc).isoformat()`: `2026-11-24T23:57:19.997228+00:00`.
+    pub fn isoformat(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
+            self.year, self.month, self.day, self.hour, self.minute, self.second, self.micros
+        )
+    }
+
+    /// Seconds precision with a `Z`: `2026-11-24T23:57:19Z`.
+    pub fn iso_z(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+/// Renders a list of strings as Python's `repr` does: `['WP01', 'WP02']`.
+pub fn py_list<S: AsRef<str>>(items: &[S]) -> String {
+    let inner: Vec<String> = items.iter().map(|s| py_str(s.as_ref())).collect();
+    format!("[{}]", inner.join(", "))
+}
+
+/// Renders a string as Python's `repr` does (single quotes unless the text holds one and no `"`).
+pub fn py_str(s: &str) -> String {
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push(quote);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c == quote => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push(quote);
+    out
+}
+
+/// Encodes JSON as Python's `json.dumps(value)` does: `, ` and `: ` separators, non-ASCII escaped
+/// as `\uXXXX`, keys in insertion order.
+pub fn py_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_py_json(&mut out, value, None, 0);
+    out
+}
+
+/// Encodes JSON as Python's `json.dumps(value, indent=n)` does (`,` at line ends, `: ` after keys,
+/// non-ASCII escaped).
+pub fn py_json_indent(value: &Value, indent: usize) -> String {
+    let mut out = String::new();
+    write_py_json(&mut out, value, Some(indent), 0);
+    out
+}
+
+fn write_py_json(out: &mut String, value: &Value, indent: Option<usize>, depth: usize) {
+    let newline = |out: &mut String, depth: usize| {
+        if let Some(n) = indent {
+            out.push('\n');
+            out.push_str(&" ".repeat(n * depth));
+        }
+    };
+    let item_sep = if indent.is_some() { "," } else { ", " };
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_py_str(out, s),
+        Value::Array(items) => {
+            if items.is_empty() {
+                out.push_str("[]");
+                return;
+            }
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(item_sep);
+                }
+                newline(out, depth + 1);
+                write_py_json(out, item, indent, depth + 1);
+            }
+            newline(out, depth);
+            out.push(']');
+        }
+        Value::Object(map) => {
+            if map.is_empty() {
+                out.push_str("{}");
+                return;
+            }
+            out.push('{');
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(item_sep);
+                }
+                newline(out, depth + 1);
+                write_py_str(out, k);
+                out.push_str(": ");
+                write_py_json(out, v, indent, depth + 1);
+            }
+            newline(out, depth);
+            out.push('}');
+        }
+    }
+}
+
+fn write_py_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+                let mut buf = [0u16; 2];
+                for unit in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{unit:04x}"));
+                }
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(UtcTime::from_unix(0, 0).isoformat(), "1970-01-01T00:00:00.000000+00:00");
+        // 2026-11-24T23:57:19Z
+        let t = UtcTime::from_unix(1_795_564_639, 997_228);
+        assert_eq!(t.isoformat(), "2026-11-24T23:57:19.997228+00:00");
+        assert_eq!(UtcTime::from_unix(951_782_400, 0).iso_z(), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn python_reprs() {
+        assert_eq!(py_list(&["WP01", "WP02"]), "['WP01', 'WP02']");
+        assert_eq!(py_list::<&str>(&[]), "[]");
+        assert_eq!(py_str("it's"), "\"it's\"");
+    }
+
+    #[test]
+    fn python_json() {
+        let v = json!({"a": [1, "é"], "b": {}, "c": []});
+        assert_eq!(py_json(&v), r#"{"a": [1, "\u00e9"], "b": {}, "c": []}"#);
+        assert_eq!(py_json_indent(&json!({"a": [1]}), 2), "{\n  \"a\": [\n    1\n  ]\n}");
+        assert_eq!(py_json(&json!("😀")), r#""\ud83d\ude00""#);
+    }
+}

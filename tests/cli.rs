@@ -1,0 +1,9 @@
+//! Behavioural tests through the real binary. One test binary (faster to link); each area has a
+//! module under `tests/cli/`, and `tests/cmd/*.toml` holds the trycmd snapshot cases.
+
+mod support;
+
+#[test]
+fn trycmd_cases() {
+    trycmd::TestCases::new().case("tests/cmd/*.toml");
+}
