@@ -119,7 +119,12 @@ impl Diag {
     }
 
     /// Points the diagnostic at `range` of `source` with a label.
-    pub fn at(mut self, source: &Source, range: std::ops::Range<usize>, label: impl Into<String>) -> Self {
+    pub fn at(
+        mut self,
+        source: &Source,
+        range: std::ops::Range<usize>,
+        label: impl Into<String>,
+    ) -> Self {
         self.source = Some(source.clone());
         self.labels.push(Label {
             offset: range.start,
@@ -190,9 +195,11 @@ impl Diagnostic for Diag {
         if self.labels.is_empty() {
             return None;
         }
-        Some(Box::new(self.labels.iter().map(|l| {
-            LabeledSpan::new(l.text.clone(), l.offset, l.len)
-        })))
+        Some(Box::new(
+            self.labels
+                .iter()
+                .map(|l| LabeledSpan::new(l.text.clone(), l.offset, l.len)),
+        ))
     }
 
     fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
@@ -210,10 +217,10 @@ impl SourceCode for Source {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
-        let inner = self
-            .text
-            .as_ref()
-            .read_span(span, context_lines_before, context_lines_after)?;
+        let inner =
+            self.text
+                .as_ref()
+                .read_span(span, context_lines_before, context_lines_after)?;
         Ok(Box::new(miette::MietteSpanContents::new_named(
             self.name.to_string(),
             inner.data(),
@@ -257,7 +264,8 @@ impl Failure {
     /// Same as [`Failure::simple`] but with a JSON `error` text that differs from the diagnostic's.
     pub fn with_error_text(diag: Diag, error: impl Into<String>) -> Self {
         let mut f = Failure::simple(diag);
-        f.payload.insert("error".into(), Value::String(error.into()));
+        f.payload
+            .insert("error".into(), Value::String(error.into()));
         f
     }
 

@@ -7,7 +7,13 @@
 
 pub mod diagnostics;
 pub mod git;
+pub mod graph;
+pub mod lanes;
+pub mod ownership;
 pub mod project;
+pub mod requirements;
+pub mod status;
+pub mod tasks;
 pub mod util;
 
 /// The version of this build, from `Cargo.toml`.

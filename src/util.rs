@@ -236,11 +236,17 @@ mod tests {
 
     #[test]
     fn civil_dates() {
-        assert_eq!(UtcTime::from_unix(0, 0).isoformat(), "1970-01-01T00:00:00.000000+00:00");
+        assert_eq!(
+            UtcTime::from_unix(0, 0).isoformat(),
+            "1970-01-01T00:00:00.000000+00:00"
+        );
         // 2026-11-24T23:57:19Z
         let t = UtcTime::from_unix(1_795_564_639, 997_228);
         assert_eq!(t.isoformat(), "2026-11-24T23:57:19.997228+00:00");
-        assert_eq!(UtcTime::from_unix(951_782_400, 0).iso_z(), "2000-02-29T00:00:00Z");
+        assert_eq!(
+            UtcTime::from_unix(951_782_400, 0).iso_z(),
+            "2000-02-29T00:00:00Z"
+        );
     }
 
     #[test]
@@ -254,7 +260,10 @@ mod tests {
     fn python_json() {
         let v = json!({"a": [1, "é"], "b": {}, "c": []});
         assert_eq!(py_json(&v), r#"{"a": [1, "\u00e9"], "b": {}, "c": []}"#);
-        assert_eq!(py_json_indent(&json!({"a": [1]}), 2), "{\n  \"a\": [\n    1\n  ]\n}");
+        assert_eq!(
+            py_json_indent(&json!({"a": [1]}), 2),
+            "{\n  \"a\": [\n    1\n  ]\n}"
+        );
         assert_eq!(py_json(&json!("😀")), r#""\ud83d\ude00""#);
     }
 }

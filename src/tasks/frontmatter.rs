@@ -1,0 +1,657 @@
+//! WP prompt files: locate the YAML frontmatter by byte range, read the fields finalize uses, and
+//! edit it surgically.
+//!
+//! An edit replaces only the lines of the keys it changes (or inserts a missing key); every other
+//! byte — comments, key order, quoting, line endings, the body — stays as the author wrote it.
+//! New values are written in spec-kitty 3.1.1's style (block lists at column 0, `[]` when empty,
+//! plain scalars unless they need single quotes), so a finalized file reads like 3.1.1's output.
+
+use std::ops::Range;
+
+use yaml_serde::Value;
+
+use crate::diagnostics::{Diag, Source};
+
+/// A value finalize writes into frontmatter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FmValue {
+    /// A scalar string.
+    Str(String),
+    /// A list of strings.
+    List(Vec<String>),
+}
+
+impl FmValue {
+    /// The value as JSON (for `would_modify` payloads).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            FmValue::Str(s) => serde_json::Value::String(s.clone()),
+            FmValue::List(l) => {
+                serde_json::Value::Array(l.iter().cloned().map(serde_json::Value::String).collect())
+            }
+        }
+    }
+}
+
+/// One top-level key of the frontmatter and the lines it occupies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyBlock {
+    /// The key as written (unquoted).
+    pub key: String,
+    /// Absolute byte range: from the key line's start to the end of its last continuation line
+    /// (line break included).
+    pub range: Range<usize>,
+    /// The key itself on its line.
+    pub key_span: Range<usize>,
+}
+
+/// The fields finalize reads, as typed values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WpMeta {
+    /// `work_package_id`.
+    pub work_package_id: String,
+    /// `title`, if a string.
+    pub title: Option<String>,
+    /// `dependencies` (absent: `None`).
+    pub dependencies: Option<Vec<String>>,
+    /// `requirement_refs` raw items (absent: `None`).
+    pub requirement_refs: Option<Vec<String>>,
+    /// `planning_base_branch`.
+    pub planning_base_branch: Option<String>,
+    /// `merge_target_branch`.
+    pub merge_target_branch: Option<String>,
+    /// `branch_strategy`.
+    pub branch_strategy: Option<String>,
+    /// `execution_mode` (`code_change` or `planning_artifact`).
+    pub execution_mode: Option<String>,
+    /// `owned_files`.
+    pub owned_files: Option<Vec<String>>,
+    /// `authoritative_surface`.
+    pub authoritative_surface: Option<String>,
+    /// `scope` (not in 3.1.1's schema; read so later stages can see it).
+    pub scope: Option<String>,
+}
+
+/// A WP prompt file, read and located.
+#[derive(Debug, Clone)]
+pub struct WpFile {
+    /// The file name (`WP01-setup.md`).
+    pub file_name: String,
+    /// The whole text, BOM included.
+    pub source: Source,
+    /// Byte range of the YAML between the `---` lines.
+    pub yaml: Range<usize>,
+    /// Top-level keys in order.
+    pub keys: Vec<KeyBlock>,
+    /// The typed fields.
+    pub meta: WpMeta,
+    /// Line ending used in the frontmatter (`"\n"` or `"\r\n"`).
+    pub newline: &'static str,
+    /// 3.1.1's raw check: a line `^\s*dependencies\s*:` in the frontmatter text.
+    pub raw_has_dependencies: bool,
+    /// The same raw check for `requirement_refs`.
+    pub raw_has_requirement_refs: bool,
+}
+
+/// The lanes a `lane:` frontmatter value may name (`doing` is an alias of `in_progress`).
+pub const LANES: [&str; 10] = [
+    "planned",
+    "claimed",
+    "in_progress",
+    "for_review",
+    "in_review",
+    "approved",
+    "done",
+    "blocked",
+    "canceled",
+    "doing",
+];
+
+impl WpFile {
+    /// Reads a WP file's text. An error means the WP is unreadable (3.1.1 skipped such a WP with a
+    /// warning); the diagnostic points at the problem.
+    pub fn parse(file_name: &str, display: &str, text: String) -> Result<WpFile, Diag> {
+        let source = Source::new(display, text);
+        let text: &str = &source.text;
+        let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let help = "a WP file starts with a `---` line, then YAML, then a closing `---` line";
+        if !text[start..].starts_with("---") {
+            return Err(Diag::warning(
+                "wp::frontmatter::missing",
+                format!("`{display}` has no frontmatter"),
+            )
+            .at(&source, start..line_end(text, start), "expected `---` here")
+            .with_help(help));
+        }
+        let first_end = next_line(text, start);
+        // The closing line: the first later line whose stripped text is `---`.
+        let mut pos = first_end;
+        let mut close: Option<Range<usize>> = None;
+        while pos < text.len() {
+            let end = line_end(text, pos);
+            if text[pos..end].trim() == "---" {
+                close = Some(pos..end);
+                break;
+            }
+            pos = next_line(text, pos);
+        }
+        let Some(close) = close else {
+            return Err(Diag::warning(
+                "wp::frontmatter::unclosed",
+                format!("`{display}` has malformed frontmatter: no closing `---`"),
+            )
+            .at(
+                &source,
+                start..first_end.saturating_sub(1).max(start),
+                "frontmatter opens here",
+            )
+            .with_help(help));
+        };
+        let yaml = first_end..close.start;
+        let yaml_text = &text[yaml.clone()];
+        let newline = if text[start..first_end].ends_with("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        };
+
+        let value: Value = if yaml_text.trim().is_empty() {
+            Value::Mapping(Default::default())
+        } else {
+            yaml_serde::from_str(yaml_text).map_err(|e| {
+                let offset = e.location().map_or(0, |l| l.index());
+                Diag::warning(
+                    "wp::frontmatter::yaml",
+                    format!(
+                        "`{display}` has invalid YAML frontmatter: {}",
+                        strip_location(&e.to_string())
+                    ),
+                )
+                .at(
+                    &source,
+                    yaml.start + offset.min(yaml_text.len())
+                        ..yaml.start + offset.min(yaml_text.len()),
+                    "here",
+                )
+                .with_help("fix the YAML between the `---` lines")
+            })?
+        };
+        let Value::Mapping(map) = value else {
+            return Err(Diag::warning(
+                "wp::frontmatter::not-mapping",
+                format!("`{display}` frontmatter is not a mapping of keys"),
+            )
+            .at(&source, yaml.clone(), "expected `key: value` lines")
+            .with_help(help));
+        };
+        let keys = locate_keys(text, yaml.clone());
+        let key_span = |k: &str| keys.iter().find(|b| b.key == k).map(|b| b.key_span.clone());
+        let type_error = |k: &str, expected: &str| {
+            let span = key_span(k).unwrap_or(yaml.clone());
+            Diag::warning(
+                "wp::frontmatter::type",
+                format!("`{display}`: `{k}` must be {expected}"),
+            )
+            .at(&source, span, format!("`{k}` is not {expected}"))
+            .with_help("fix the value, or remove the key and let finalize-tasks fill it in")
+        };
+
+        let get = |k: &str| map.get(Value::String(k.to_owned()));
+        let opt_str = |k: &str| -> Result<Option<String>, Diag> {
+            match get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(type_error(k, "a string")),
+            }
+        };
+        let opt_list = |k: &str, legacy_empty: bool| -> Result<Option<Vec<String>>, Diag> {
+            match get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Sequence(items)) => items
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) => Ok(s.clone()),
+                        _ => Err(type_error(k, "a list of strings")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some),
+                // Legacy coercion: a comma-separated string.
+                Some(Value::String(s)) => {
+                    if legacy_empty && s.trim() == "[]" {
+                        return Ok(Some(Vec::new()));
+                    }
+                    Ok(Some(
+                        s.split(',')
+                            .map(|p| p.trim().to_owned())
+                            .filter(|p| !p.is_empty())
+                            .collect(),
+                    ))
+                }
+                Some(_) => Err(type_error(k, "a list of strings")),
+            }
+        };
+
+        let Some(wp_id) = opt_str("work_package_id")? else {
+            return Err(Diag::warning(
+                "wp::frontmatter::no-id",
+                format!("`{display}` has no `work_package_id`"),
+            )
+            .at(
+                &source,
+                yaml.start..yaml.start,
+                "expected `work_package_id: WP01`",
+            )
+            .with_help("add `work_package_id: WPnn` matching the file name"));
+        };
+        if !is_wp_id(&wp_id) {
+            return Err(type_error("work_package_id", "a WP id like `WP01`"));
+        }
+        let execution_mode = opt_str("execution_mode")?;
+        if let Some(m) = &execution_mode {
+            if !m.is_empty() && m != "code_change" && m != "planning_artifact" {
+                return Err(type_error(
+                    "execution_mode",
+                    "`code_change` or `planning_artifact`",
+                ));
+            }
+        }
+        if let Some(Value::String(lane)) = get("lane") {
+            if !LANES.contains(&lane.as_str()) {
+                return Err(type_error(
+                    "lane",
+                    "a lane name (planned, claimed, in_progress, for_review, in_review, approved, done, blocked, canceled)",
+                ));
+            }
+        }
+        let meta = WpMeta {
+            work_package_id: wp_id,
+            title: match get("title").or_else(|| get("work_package_title")) {
+                Some(Value::String(s)) => Some(s.clone()),
+                _ => None,
+            },
+            dependencies: opt_list("dependencies", true)?,
+            requirement_refs: opt_list("requirement_refs", false)?,
+            planning_base_branch: opt_str("planning_base_branch")?,
+            merge_target_branch: opt_str("merge_target_branch")?,
+            branch_strategy: opt_str("branch_strategy")?,
+            execution_mode,
+            owned_files: opt_list("owned_files", false)?,
+            authoritative_surface: opt_str("authoritative_surface")?,
+            scope: opt_str("scope").ok().flatten(),
+        };
+        let raw_has = |key: &str| {
+            yaml_text.lines().any(|l| {
+                let t = l.trim_start();
+                t.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            })
+        };
+        Ok(WpFile {
+            file_name: file_name.to_owned(),
+            raw_has_dependencies: raw_has("dependencies"),
+            raw_has_requirement_refs: raw_has("requirement_refs"),
+            yaml,
+            keys,
+            meta,
+            newline,
+            source,
+        })
+    }
+
+    /// The body after the closing `---` line.
+    pub fn body(&self) -> &str {
+        let text: &str = &self.source.text;
+        &text[next_line(text, self.yaml.end)..]
+    }
+
+    /// The byte span of a top-level key, for diagnostics.
+    pub fn key_span(&self, key: &str) -> Option<Range<usize>> {
+        self.keys
+            .iter()
+            .find(|b| b.key == key)
+            .map(|b| b.key_span.clone())
+    }
+
+    /// The whole text with `changes` applied: a changed key's lines are replaced in place; a
+    /// missing key is inserted after the nearest key that precedes it in `order`, or at the end.
+    pub fn edited(&self, changes: &[(&str, FmValue)], order: &[&str]) -> String {
+        let text: &str = &self.source.text;
+        // (position, replaced range end, new text); applied back to front.
+        let mut patches: Vec<(usize, usize, String)> = Vec::new();
+        for (key, value) in changes {
+            let rendered = render(key, value, self.newline);
+            if let Some(block) = self.keys.iter().find(|b| b.key == *key) {
+                patches.push((block.range.start, block.range.end, rendered));
+                continue;
+            }
+            let idx = order.iter().position(|k| k == key).unwrap_or(order.len());
+            let anchor = order[..idx]
+                .iter()
+                .rev()
+                .find_map(|k| self.keys.iter().find(|b| b.key == *k));
+            let at = match anchor {
+                Some(b) => b.range.end,
+                None => self.yaml.end,
+            };
+            // Keep insertions at one point in `changes` order (they arrive in canonical order).
+            patches.push((at, at, rendered));
+        }
+        // Stable sort by position so same-point insertions keep their order.
+        patches.sort_by_key(|p| p.0);
+        let mut out = String::with_capacity(text.len() + 256);
+        let mut cursor = 0;
+        for (start, end, new) in patches {
+            out.push_str(&text[cursor..start]);
+            // A final key line without a line break (frontmatter ending at EOF cannot happen, but a
+            // last key line always ends before the closing `---`, which has its own line).
+            out.push_str(&new);
+            cursor = end.max(cursor);
+        }
+        out.push_str(&text[cursor..]);
+        out
+    }
+}
+
+fn strip_location(msg: &str) -> String {
+    // yaml_serde appends " at line L column C"; the diagnostic shows the place itself.
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// True for `WP` followed by two or more ASCII digits.
+pub fn is_wp_id(s: &str) -> bool {
+    s.strip_prefix("WP")
+        .is_some_and(|d| d.len() >= 2 && d.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn line_end(text: &str, from: usize) -> usize {
+    let end = text[from..].find('\n').map_or(text.len(), |i| from + i);
+    if end > from && text.as_bytes()[end - 1] == b'\r' {
+        end - 1
+    } else {
+        end
+    }
+}
+
+fn next_line(text: &str, from: usize) -> usize {
+    text[from..].find('\n').map_or(text.len(), |i| from + i + 1)
+}
+
+/// Finds the top-level keys of a block mapping and the lines each occupies. A key's block is its
+/// line plus the following indented lines and column-0 `- ` items; blank lines and column-0
+/// comments between keys belong to no key and are never touched.
+pub fn locate_keys(text: &str, yaml: Range<usize>) -> Vec<KeyBlock> {
+    let mut blocks: Vec<KeyBlock> = Vec::new();
+    let mut pos = yaml.start;
+    // End of the last line that belongs to the current block.
+    let mut current: Option<usize> = None;
+    while pos < yaml.end {
+        let end = next_line(text, pos).min(yaml.end);
+        let line = &text[pos..end];
+        let first = line.chars().next().unwrap_or('\n');
+        let is_blank = line.trim().is_empty();
+        let continuation = !is_blank
+            && (first == ' ' || first == '\t' || line.starts_with("- ") || line.trim_end() == "-");
+        if continuation {
+            if let Some(i) = current {
+                blocks[i].range.end = end;
+            }
+        } else if !is_blank && first != '#' {
+            if let Some((key, key_span)) = key_of(line) {
+                blocks.push(KeyBlock {
+                    key,
+                    range: pos..end,
+                    key_span: pos + key_span.start..pos + key_span.end,
+                });
+                current = Some(blocks.len() - 1);
+            } else {
+                current = None;
+            }
+        } else if first == '#' {
+            current = None;
+        }
+        pos = end;
+    }
+    blocks
+}
+
+fn key_of(line: &str) -> Option<(String, Range<usize>)> {
+    let trimmed = line.trim_end_matches(['\n', '\r']);
+    if let Some(rest) = trimmed
+        .strip_prefix('"')
+        .or_else(|| trimmed.strip_prefix('\''))
+    {
+        let quote = trimmed.as_bytes()[0] as char;
+        let close = rest.find(quote)?;
+        let after = &rest[close + 1..];
+        return after
+            .trim_start()
+            .starts_with(':')
+            .then(|| (rest[..close].to_owned(), 0..close + 2));
+    }
+    let mut idx = None;
+    for (i, c) in trimmed.char_indices() {
+        if c == ':' {
+            let next = trimmed[i + 1..].chars().next();
+            if next.is_none_or(|n| n == ' ' || n == '\t') {
+                idx = Some(i);
+                break;
+            }
+        }
+    }
+    let i = idx?;
+    let key = trimmed[..i].trim_end();
+    (!key.is_empty()).then(|| (key.to_owned(), 0..key.len()))
+}
+
+/// Renders `key: value` in 3.1.1's style, ending with `newline`.
+pub fn render(key: &str, value: &FmValue, newline: &str) -> String {
+    match value {
+        FmValue::Str(s) => format!("{key}: {}{newline}", scalar(s)),
+        FmValue::List(items) if items.is_empty() => format!("{key}: []{newline}"),
+        FmValue::List(items) => {
+            let mut out = format!("{key}:{newline}");
+            for item in items {
+                out.push_str(&format!("- {}{newline}", scalar(item)));
+            }
+            out
+        }
+    }
+}
+
+/// A YAML scalar: plain when that reads back as the same string, else single-quoted (double-quoted
+/// when an escape is needed).
+pub fn scalar(s: &str) -> String {
+    if s.chars().any(|c| c.is_control() && c != '\t') {
+        return serde_json::Value::String(s.to_owned()).to_string();
+    }
+    if plain_ok(s) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+}
+
+fn plain_ok(s: &str) -> bool {
+    if s.is_empty() || s != s.trim() || s.contains('\t') {
+        return false;
+    }
+    let first = s.chars().next().unwrap_or(' ');
+    let second = s.chars().nth(1);
+    if ",[]{}#&*!|>'\"%@`".contains(first) {
+        return false;
+    }
+    if "-?:".contains(first) && second.is_none_or(|c| c == ' ') {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+        return false;
+    }
+    !resolves_to_non_string(s)
+}
+
+/// Whether a plain scalar would be read back as null, a boolean, a number or a timestamp.
+fn resolves_to_non_string(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "~" | "null" | "true" | "false" | ".inf" | "-.inf" | "+.inf" | ".nan"
+    ) {
+        return true;
+    }
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let digits_ok = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '_');
+    if digits_ok(body) {
+        return true;
+    }
+    if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0o")) {
+        if !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit() || c == '_') {
+            return true;
+        }
+    }
+    // Floats: digits with one dot and/or an exponent.
+    let mut parts = body.splitn(2, ['e', 'E']);
+    let mantissa = parts.next().unwrap_or("");
+    let exponent_ok = parts
+        .next()
+        .is_none_or(|e| digits_ok(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    if exponent_ok && mantissa.contains('.') && mantissa.matches('.').count() == 1 {
+        let m = mantissa.replace('.', "");
+        if digits_ok(&m) {
+            return true;
+        }
+    }
+    // Timestamps: a date `YYYY-MM-DD` at the start.
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wp(text: &str) -> WpFile {
+        WpFile::parse("WP01-x.md", "WP01-x.md", text.to_owned()).expect("readable")
+    }
+
+    #[test]
+    fn reads_fields_and_legacy_coercions() {
+        let f = wp(
+            "---\nwork_package_id: WP01\ndependencies: \"WP02, WP03\"\nrequirement_refs: [fr-001]\nowned_files:\n  - src/a/**\n---\nbody\n",
+        );
+        assert_eq!(
+            f.meta.dependencies,
+            Some(vec!["WP02".into(), "WP03".into()])
+        );
+        assert_eq!(f.meta.requirement_refs, Some(vec!["fr-001".into()]));
+        assert_eq!(f.meta.owned_files, Some(vec!["src/a/**".into()]));
+        assert_eq!(f.body(), "body\n");
+        let f = wp("---\nwork_package_id: WP01\ndependencies: \"[]\"\n---\n");
+        assert_eq!(f.meta.dependencies, Some(vec![]));
+    }
+
+    #[test]
+    fn unknown_keys_and_lane_and_history_are_fine() {
+        let f = wp(
+            "---\nwork_package_id: WP01\nlane: planned\ntracker_refs: [X-1]\nhistory:\n- at: '2026-01-01'\n  actor: system\n---\n",
+        );
+        assert_eq!(f.meta.work_package_id, "WP01");
+    }
+
+    #[test]
+    fn unreadable_files_are_reported() {
+        for text in [
+            "no frontmatter\n",
+            "---\nwork_package_id: WP01\n",
+            "---\n: [\n---\n",
+            "---\ntitle: x\n---\n",
+            "---\nwork_package_id: WP01\ndependencies: 5\n---\n",
+        ] {
+            assert!(
+                WpFile::parse("WP01.md", "WP01.md", text.to_owned()).is_err(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn surgical_edit_keeps_every_other_byte() {
+        let text = "---\nwork_package_id: \"WP02\"   # id\ntitle: \"W2\"\ndependencies: [\"WP01\"]\n# a comment\nplanning_base_branch: \"main\"  # keep me\nsubtasks:\n  - \"T003\"\n---\nBody with depends on WP09\n";
+        let f = wp(text);
+        let order = [
+            "work_package_id",
+            "title",
+            "dependencies",
+            "requirement_refs",
+            "planning_base_branch",
+        ];
+        let out = f.edited(
+            &[
+                ("dependencies", FmValue::List(vec![])),
+                ("requirement_refs", FmValue::List(vec!["FR-002".into()])),
+            ],
+            &order,
+        );
+        assert_eq!(
+            out,
+            "---\nwork_package_id: \"WP02\"   # id\ntitle: \"W2\"\ndependencies: []\nrequirement_refs:\n- FR-002\n# a comment\nplanning_base_branch: \"main\"  # keep me\nsubtasks:\n  - \"T003\"\n---\nBody with depends on WP09\n"
+        );
+    }
+
+    #[test]
+    fn multi_line_values_are_replaced_whole_and_crlf_kept() {
+        let text =
+            "---\r\nwork_package_id: WP01\r\nowned_files:\r\n- a\r\n- b\r\ntags: []\r\n---\r\n";
+        let f = wp(text);
+        let out = f.edited(
+            &[("owned_files", FmValue::List(vec!["src/**".into()]))],
+            &[],
+        );
+        assert_eq!(
+            out,
+            "---\r\nwork_package_id: WP01\r\nowned_files:\r\n- src/**\r\ntags: []\r\n---\r\n"
+        );
+        // Missing key with no anchor: appended at the end of the frontmatter.
+        let out = f.edited(
+            &[("execution_mode", FmValue::Str("code_change".into()))],
+            &[],
+        );
+        assert!(out.ends_with("tags: []\r\nexecution_mode: code_change\r\n---\r\n"));
+    }
+
+    #[test]
+    fn scalars_are_quoted_only_when_needed() {
+        assert_eq!(scalar("main"), "main");
+        assert_eq!(scalar("feature/x"), "feature/x");
+        assert_eq!(scalar("src/**"), "src/**");
+        assert_eq!(scalar("**/x"), "'**/x'");
+        assert_eq!(scalar("Docs: update"), "'Docs: update'");
+        assert_eq!(scalar("1"), "'1'");
+        assert_eq!(scalar(""), "''");
+        assert_eq!(scalar("2026-01-01T00:00:00Z"), "'2026-01-01T00:00:00Z'");
+        assert_eq!(scalar("it's"), "it's");
+        assert_eq!(scalar("'q"), "'''q'");
+        assert_eq!(scalar("true"), "'true'");
+        for s in [
+            "main",
+            "**/x",
+            "Docs: update",
+            "1",
+            "",
+            "x #y",
+            "- a",
+            "true",
+            "null",
+        ] {
+            let y: Value = yaml_serde::from_str(&format!("k: {}", scalar(s))).expect("valid yaml");
+            assert_eq!(y.get("k").and_then(Value::as_str), Some(s), "{s:?}");
+        }
+    }
+}

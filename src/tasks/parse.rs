@@ -1,0 +1,466 @@
+//! From tasks.md text to [`TasksDoc`]: pest pairs in, syntax tree out, nothing else.
+//!
+//! Level 1 (`document`) classifies lines; this module turns WP headings into bounded sections
+//! (a section ends at the next WP heading; the final one at the first other `## ` heading or at the
+//! end of the file). Level 2 runs the declaration scans on each section's text.
+
+use pest::Parser;
+use pest::iterators::Pair;
+
+use super::ast::{DepDecl, DepForm, RefDecl, ReqSection, Span, Subtask, TasksDoc, WpSection};
+
+mod grammar {
+    //! The parser pest generates from `grammar/tasks.pest` (its rules are documented there).
+    #![allow(missing_docs)]
+
+    /// The pest parser generated from `grammar/tasks.pest`.
+    #[derive(pest_derive::Parser)]
+    #[grammar = "../grammar/tasks.pest"]
+    pub struct TasksParser;
+}
+
+pub use grammar::{Rule, TasksParser};
+
+/// A grammar failure, with the byte offset where it happened.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("tasks.md could not be parsed at byte {offset}: {message}")]
+pub struct ParseError {
+    /// Byte offset of the failure.
+    pub offset: usize,
+    /// pest's description of what was expected.
+    pub message: String,
+}
+
+fn pest_error(e: pest::error::Error<Rule>, base: usize) -> ParseError {
+    let offset = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    ParseError {
+        offset: base + offset,
+        message: e.variant.message().into_owned(),
+    }
+}
+
+/// One classified line of level 1.
+struct Heading {
+    rule: Rule,
+    /// Start of the line.
+    start: usize,
+    /// End of the line (after its line break).
+    end: usize,
+    /// The WP id and its span, for WP headings.
+    id: Option<(String, Span)>,
+}
+
+/// Parses tasks.md. The grammar accepts every input; an error here means a bug, reported as a
+/// diagnostic rather than a panic.
+pub fn parse(text: &str) -> Result<TasksDoc, ParseError> {
+    let document = TasksParser::parse(Rule::document, text)
+        .map_err(|e| pest_error(e, 0))?
+        .next()
+        .ok_or_else(|| ParseError {
+            offset: 0,
+            message: "empty parse".into(),
+        })?;
+
+    let mut headings: Vec<Heading> = Vec::new();
+    let mut doc = TasksDoc::default();
+    for line in document.into_inner() {
+        let span = line.as_span();
+        let (start, end) = (span.start(), span.end());
+        match line.as_rule() {
+            Rule::wp_heading | Rule::req_heading => {
+                let rule = line.as_rule();
+                let id = line
+                    .into_inner()
+                    .find(|p| p.as_rule() == Rule::wp_id)
+                    .map(|p| {
+                        (
+                            p.as_str().to_owned(),
+                            p.as_span().start()..p.as_span().end(),
+                        )
+                    });
+                headings.push(Heading {
+                    rule,
+                    start,
+                    end,
+                    id,
+                });
+            }
+            Rule::h2_heading | Rule::deps_heading => headings.push(Heading {
+                rule: line.as_rule(),
+                start,
+                end,
+                id: None,
+            }),
+            Rule::subtask => doc.subtasks.push(subtask(line)),
+            _ => {}
+        }
+    }
+
+    build_dep_sections(text, &headings, &mut doc)?;
+    build_req_sections(text, &headings, &mut doc)?;
+    doc.other_h2 = headings
+        .iter()
+        .filter(|h| h.rule == Rule::h2_heading)
+        .map(|h| h.start..h.end)
+        .collect();
+    Ok(doc)
+}
+
+fn subtask(line: Pair<'_, Rule>) -> Subtask {
+    let span = line.as_span().start()..line.as_span().end();
+    let mut id = String::new();
+    let mut done = false;
+    for p in line.into_inner() {
+        match p.as_rule() {
+            Rule::subtask_id => id = p.as_str().to_owned(),
+            Rule::subtask_mark => done = p.as_str() != " ",
+            _ => {}
+        }
+    }
+    Subtask { id, done, span }
+}
+
+fn build_dep_sections(
+    text: &str,
+    headings: &[Heading],
+    doc: &mut TasksDoc,
+) -> Result<(), ParseError> {
+    let wp: Vec<&Heading> = headings
+        .iter()
+        .filter(|h| h.rule == Rule::wp_heading)
+        .collect();
+    for (i, h) in wp.iter().enumerate() {
+        let Some((id, id_span)) = &h.id else { continue };
+        let end = match wp.get(i + 1) {
+            Some(next) => next.start,
+            // The final section ends at the first later `## ` heading that is neither a WP nor a
+            // Dependencies heading (FR-301), or at the end of the file.
+            None => headings
+                .iter()
+                .find(|o| o.rule == Rule::h2_heading && o.start >= h.end)
+                .map_or(text.len(), |o| o.start),
+        };
+        let body = id_span.end..end.max(id_span.end);
+        let mut deps = scan_inline(text, body.clone())?;
+        deps.extend(scan_colon(text, body.clone())?);
+        deps.extend(scan_bullets(text, body.clone(), headings));
+        doc.sections.push(WpSection {
+            id: id.clone(),
+            heading: h.start..line_end(text, id_span.end),
+            id_span: id_span.clone(),
+            body,
+            deps,
+        });
+    }
+    Ok(())
+}
+
+fn line_end(text: &str, from: usize) -> usize {
+    text[from..].find('\n').map_or(text.len(), |i| from + i)
+}
+
+fn scan_inline(text: &str, body: Span) -> Result<Vec<DepDecl>, ParseError> {
+    let slice = &text[body.clone()];
+    let pairs =
+        TasksParser::parse(Rule::inline_scan, slice).map_err(|e| pest_error(e, body.start))?;
+    let mut out = Vec::new();
+    for decl in pairs.flatten().filter(|p| p.as_rule() == Rule::dep_inline) {
+        let decl_span = body.start + decl.as_span().start()..body.start + decl.as_span().end();
+        for tok in decl.into_inner().filter(|p| p.as_rule() == Rule::wp_token) {
+            // The phrase matches in any case, but only an upper-case `WP` id counts (3.1.1's
+            // second, case-sensitive pass).
+            if tok.as_str().starts_with("WP") {
+                out.push(DepDecl {
+                    wp: tok.as_str().to_owned(),
+                    span: body.start + tok.as_span().start()..body.start + tok.as_span().end(),
+                    form: DepForm::Inline,
+                    decl_span: decl_span.clone(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn scan_colon(text: &str, body: Span) -> Result<Vec<DepDecl>, ParseError> {
+    let slice = &text[body.clone()];
+    let pairs =
+        TasksParser::parse(Rule::colon_scan, slice).map_err(|e| pest_error(e, body.start))?;
+    let mut out = Vec::new();
+    for decl in pairs.flatten().filter(|p| p.as_rule() == Rule::dep_colon) {
+        let decl_span = body.start + decl.as_span().start()..body.start + decl.as_span().end();
+        for id in decl
+            .into_inner()
+            .flatten()
+            .filter(|p| p.as_rule() == Rule::wp_id)
+        {
+            out.push(DepDecl {
+                wp: id.as_str().to_owned(),
+                span: body.start + id.as_span().start()..body.start + id.as_span().end(),
+                form: DepForm::Colon,
+                decl_span: decl_span.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Form 3: for each Dependencies heading inside the section, the bullets that follow it. Blank
+/// lines are skipped; a line starting with `#` or any non-bullet line ends the list.
+fn scan_bullets(text: &str, body: Span, headings: &[Heading]) -> Vec<DepDecl> {
+    // (where the declaration starts, where its list starts)
+    let mut lists: Vec<(usize, usize)> = Vec::new();
+    // The rest of the heading line is the section's first line; 3.1.1 tested it like any other.
+    let first_line_end = line_end(text, body.start).min(body.end);
+    let tail = &text[body.start..first_line_end];
+    if TasksParser::parse(Rule::deps_heading, tail).is_ok_and(|p| p.as_str().len() == tail.len()) {
+        lists.push((body.start, first_line_end + 1));
+    }
+    lists.extend(
+        headings
+            .iter()
+            .filter(|h| h.rule == Rule::deps_heading && h.start >= body.start && h.start < body.end)
+            .map(|h| (h.start, h.end)),
+    );
+    let mut out = Vec::new();
+    for (decl_start, mut pos) in lists {
+        while pos < body.end {
+            let end = line_end(text, pos).min(body.end);
+            let line = &text[pos..end];
+            let stripped = py_strip(line);
+            if stripped.is_empty() {
+                pos = end + 1;
+                continue;
+            }
+            if stripped.starts_with('#') {
+                break;
+            }
+            let Some(id) = TasksParser::parse(Rule::dep_bullet, line)
+                .ok()
+                .and_then(|mut p| p.next())
+                .and_then(|p| p.into_inner().find(|p| p.as_rule() == Rule::wp_id))
+            else {
+                break;
+            };
+            out.push(DepDecl {
+                wp: id.as_str().to_owned(),
+                span: pos + id.as_span().start()..pos + id.as_span().end(),
+                form: DepForm::Bullet,
+                decl_span: decl_start..end,
+            });
+            pos = end + 1;
+        }
+    }
+    out
+}
+
+/// Python's `str.strip()` (Unicode whitespace, plus the separators Python counts as space).
+pub fn py_strip(s: &str) -> &str {
+    s.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
+}
+
+fn build_req_sections(
+    text: &str,
+    headings: &[Heading],
+    doc: &mut TasksDoc,
+) -> Result<(), ParseError> {
+    let req: Vec<&Heading> = headings
+        .iter()
+        .filter(|h| matches!(h.rule, Rule::wp_heading | Rule::req_heading))
+        .collect();
+    for (i, h) in req.iter().enumerate() {
+        let Some((id, id_span)) = &h.id else { continue };
+        let end = req.get(i + 1).map_or(text.len(), |n| n.start);
+        let body = id_span.end..end.max(id_span.end);
+        let slice = &text[body.clone()];
+        let pairs =
+            TasksParser::parse(Rule::refs_scan, slice).map_err(|e| pest_error(e, body.start))?;
+        let mut refs: Vec<RefDecl> = Vec::new();
+        for value in pairs.flatten().filter(|p| p.as_rule() == Rule::refs_value) {
+            let base = body.start + value.as_span().start();
+            for (id, span) in crate::requirements::find_ids(value.as_str()) {
+                if !refs.iter().any(|r| r.id == id) {
+                    refs.push(RefDecl {
+                        id,
+                        span: base + span.start..base + span.end,
+                    });
+                }
+            }
+        }
+        doc.req_sections.push(ReqSection {
+            id: id.clone(),
+            body,
+            refs,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deps(text: &str) -> Vec<(String, Vec<String>)> {
+        parse(text)
+            .expect("parses")
+            .sections
+            .iter()
+            .map(|s| (s.id.clone(), s.dependency_ids()))
+            .collect()
+    }
+
+    fn one(text: &str) -> Vec<String> {
+        deps(text)
+            .into_iter()
+            .next()
+            .map(|(_, d)| d)
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn headings_accepted_and_rejected() {
+        let text =
+            "## WP01\n## WP02: T\n## WP03 — T\n## Work Package WP04: T\n### WP05 T\n## WP06/WP07\n";
+        let ids: Vec<String> = deps(text).into_iter().map(|(id, _)| id).collect();
+        assert_eq!(ids, ["WP01", "WP02", "WP03", "WP04", "WP05", "WP06"]);
+        for bad in [
+            "#### WP01\n",
+            "### Work Package WP01\n",
+            "##WP01\n",
+            "## WP01_title\n",
+            "# WP01\n",
+            "## Work Package 1 — T\n",
+        ] {
+            assert!(deps(bad).is_empty(), "{bad:?} must not open a section");
+        }
+        // Three-digit ids are accepted (a deliberate extension).
+        assert_eq!(deps("## WP100\n")[0].0, "WP100");
+    }
+
+    #[test]
+    fn inline_form() {
+        assert_eq!(
+            one("## WP03\nDepends on WP01, WP02, and WP04\n"),
+            ["WP01", "WP02"]
+        );
+        assert_eq!(one("## WP03\nDepends on WP01 and WP02\n"), ["WP01"]);
+        assert!(one("## WP03\nDepends on: WP01\n").is_empty());
+        assert!(one("## WP03\ndepends on wp01\n").is_empty());
+        assert_eq!(one("## WP03\nDepends\non WP01\n"), ["WP01"]);
+        assert_eq!(one("## WP03: x — depends on WP02\n"), ["WP02"]);
+    }
+
+    #[test]
+    fn colon_form() {
+        assert_eq!(
+            one("## WP03\n**Dependencies**: WP01, WP02\n"),
+            ["WP01", "WP02"]
+        );
+        assert_eq!(
+            one("## WP03\n**Dependencies**:\n\n- WP01\n- WP02\n"),
+            ["WP01"]
+        );
+        assert_eq!(
+            one("## WP03\n**Dependencies**: none (T007 from WP02 is independent)\n"),
+            ["WP02"]
+        );
+        assert!(one("## WP03\nDependency: WP01\n").is_empty());
+    }
+
+    #[test]
+    fn bullet_form() {
+        assert_eq!(
+            one("## WP03\n### Dependencies\n\n- WP01 (core)\n* WP02\n- WP04\n"),
+            ["WP01", "WP02", "WP04"]
+        );
+        assert!(one("## WP03\n### Dependencies\n- **WP01**\n").is_empty());
+        assert!(one("## WP03\n### Dependencies\n- [ ] WP01\n").is_empty());
+        assert_eq!(
+            one("## WP03\n### Dependencies\n- WP01\ntext\n- WP02\n"),
+            ["WP01"]
+        );
+        assert_eq!(
+            one("## WP03\n### Dependencies\n- WP01\n#### x\n- WP02\n"),
+            ["WP01"]
+        );
+    }
+
+    #[test]
+    fn order_is_inline_then_colon_then_bullets_deduplicated() {
+        let text = "## WP09\n### Dependencies\n- WP03\nDependencies: WP02, WP01\nDepends on WP01\n";
+        assert_eq!(one(text), ["WP01", "WP02", "WP03"]);
+    }
+
+    #[test]
+    fn final_section_is_bounded() {
+        let text =
+            "## WP01\nx\n## WP02\n**Dependencies**: none\n\n## Notes\n\nWP02 depends on WP01\n";
+        assert_eq!(
+            deps(text),
+            [("WP01".into(), vec![]), ("WP02".into(), vec![])]
+        );
+        // Dependencies headings, ### headings, H1s and rules do not end it.
+        let text = "## WP02\n## Dependencies\n- WP01\n### Notes\n# H1\n---\nDepends on WP03\n";
+        assert_eq!(one(text), ["WP03", "WP01"]);
+        // A colon makes `## Dependencies: WP01` an ordinary heading, which ends the section.
+        assert!(one("## WP02\nbody\n## Dependencies: WP01\n").is_empty());
+        // A non-final section runs to the next WP heading, across `## Notes`.
+        assert_eq!(
+            one("## WP01\n## Notes\nDepends on WP05\n## WP02\n"),
+            ["WP05"]
+        );
+    }
+
+    #[test]
+    fn crlf_behaves_like_lf() {
+        let text =
+            "## WP01\r\n\r\n## WP02\r\n**Dependencies**: WP01\r\n## Notes\r\nDepends on WP03\r\n";
+        assert_eq!(
+            deps(text),
+            [
+                ("WP01".into(), vec![]),
+                ("WP02".into(), vec!["WP01".into()])
+            ]
+        );
+    }
+
+    #[test]
+    fn requirement_sections() {
+        let text =
+            "## WP01\n**Requirement Refs**: FR-001, nfr-002\n#### WP02\nRequirements: C-003\n";
+        let doc = parse(text).expect("parses");
+        let refs: Vec<(String, Vec<String>)> = doc
+            .req_sections
+            .iter()
+            .map(|s| (s.id.clone(), s.refs.iter().map(|r| r.id.clone()).collect()))
+            .collect();
+        assert_eq!(
+            refs,
+            [
+                ("WP01".into(), vec!["FR-001".into(), "NFR-002".into()]),
+                ("WP02".into(), vec!["C-003".into()])
+            ]
+        );
+        // `#### WP02` is not a dependency-section heading.
+        assert_eq!(doc.sections.len(), 1);
+    }
+
+    #[test]
+    fn spans_point_at_ids() {
+        let text = "## WP02\nDepends on WP01\n";
+        let doc = parse(text).expect("parses");
+        let d = &doc.sections[0].deps[0];
+        assert_eq!(&text[d.span.clone()], "WP01");
+        assert_eq!(&text[doc.sections[0].id_span.clone()], "WP02");
+    }
+
+    #[test]
+    fn subtasks() {
+        let doc = parse("- [ ] T001 a\n- [x] T002 b\n").expect("parses");
+        assert_eq!(doc.subtasks.len(), 2);
+        assert!(doc.subtasks[1].done);
+    }
+}
