@@ -234,7 +234,7 @@ impl SourceCode for Source {
 
 /// Builds a [`NamedSource`] for callers that want miette's own type.
 pub fn named(source: &Source) -> NamedSource<String> {
-    NamedSource::new(source.name.to_string(), source.text.to_string())
+    NamedSource::new(&source.name, source.text.to_string())
 }
 
 /// What a command returns when it fails: every problem found, for humans, plus the JSON payload

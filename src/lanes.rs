@@ -187,15 +187,15 @@ pub fn compute(
     // Rule 1: dependencies between code WPs (dependencies on planning WPs are ignored).
     for (i, wp) in code.iter().enumerate() {
         for d in deps.get(wp).into_iter().flatten() {
-            if let Some(&j) = idx.get(d.as_str()) {
-                if uf.union(i, j) {
-                    events.push(MergeEvent {
-                        wp_a: wp.clone(),
-                        wp_b: d.clone(),
-                        rule: "dependency",
-                        evidence: format!("{wp} depends on {d}"),
-                    });
-                }
+            if let Some(&j) = idx.get(d.as_str())
+                && uf.union(i, j)
+            {
+                events.push(MergeEvent {
+                    wp_a: wp.clone(),
+                    wp_b: d.clone(),
+                    rule: "dependency",
+                    evidence: format!("{wp} depends on {d}"),
+                });
             }
         }
     }
@@ -246,10 +246,10 @@ pub fn compute(
         let mut depends: BTreeSet<usize> = BTreeSet::new();
         for m in &members {
             for d in deps.get(m).into_iter().flatten() {
-                if let Some(&l) = lane_of.get(d.as_str()) {
-                    if l != n {
-                        depends.insert(l);
-                    }
+                if let Some(&l) = lane_of.get(d.as_str())
+                    && l != n
+                {
+                    depends.insert(l);
                 }
             }
         }

@@ -26,10 +26,10 @@ pub fn find_root(start: &Path) -> Result<PathBuf, Failure> {
     for dir in start.ancestors() {
         let git = dir.join(".git");
         if git.is_file() {
-            if let Some(main) = worktree_main_checkout(&git) {
-                if main.join(".kittify").is_dir() {
-                    return Ok(main);
-                }
+            if let Some(main) = worktree_main_checkout(&git)
+                && main.join(".kittify").is_dir()
+            {
+                return Ok(main);
             }
         } else if git.is_dir() && dir.join(".kittify").is_dir() {
             return Ok(dir.to_path_buf());

@@ -161,10 +161,11 @@ pub fn append_events(path: &Path, events: &[Event]) -> std::io::Result<()> {
         return Ok(());
     }
     let mut buf = String::new();
-    if let Ok(existing) = std::fs::read(path) {
-        if !existing.is_empty() && !existing.ends_with(b"\n") {
-            buf.push('\n');
-        }
+    if let Ok(existing) = std::fs::read(path)
+        && !existing.is_empty()
+        && !existing.ends_with(b"\n")
+    {
+        buf.push('\n');
     }
     for e in events {
         buf.push_str(&e.to_line());

@@ -1,6 +1,11 @@
 //! Behavioural tests through the real binary. One test binary (faster to link); each area has a
 //! module under `tests/cli/`, and `tests/cmd/*.toml` holds the trycmd snapshot cases.
 
+#![allow(clippy::print_stderr, clippy::unwrap_used)]
+
+#[path = "cli/fixtures.rs"]
+mod fixtures;
+#[path = "cli/support.rs"]
 mod support;
 
 #[test]

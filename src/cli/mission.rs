@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
+use spec_kitty::finalize;
+
 use super::output;
 
 #[derive(Debug, Subcommand)]
@@ -45,13 +47,29 @@ fn finalize(args: FinalizeArgs) -> ExitCode {
         Ok(r) => r,
         Err(f) => return output::failure(f, args.json),
     };
-    match spec_kitty::project::resolve_mission(
+    let mission = match spec_kitty::project::resolve_mission(
         &root,
         args.mission.as_deref(),
         "spec-kitty agent mission finalize-tasks",
         args.json,
     ) {
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(m) => m,
+        Err(f) => return output::failure(f, args.json),
+    };
+    let opts = finalize::Options {
+        validate_only: args.validate_only,
+        json: args.json,
+    };
+    match finalize::finalize(&root, &mission, opts) {
+        Ok(report) => {
+            output::diagnostics(&report.warnings);
+            if args.json {
+                output::json_versioned(report.payload);
+            } else {
+                output::stdout_lines(&report.lines);
+            }
+            ExitCode::SUCCESS
+        }
         Err(f) => output::failure(f, args.json),
     }
 }

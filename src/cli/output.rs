@@ -50,16 +50,6 @@ pub fn diagnostics(diags: &[Diag]) {
     }
 }
 
-/// Renders diagnostics to a string (for formats that embed them).
-pub fn render_to_string(diags: &[Diag]) -> String {
-    let handler = handler();
-    let mut s = String::new();
-    for d in diags {
-        let _ = handler.render_report(&mut s, d);
-    }
-    s
-}
-
 fn handler() -> GraphicalReportHandler {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let theme = if color {

@@ -247,21 +247,23 @@ impl WpFile {
             return Err(type_error("work_package_id", "a WP id like `WP01`"));
         }
         let execution_mode = opt_str("execution_mode")?;
-        if let Some(m) = &execution_mode {
-            if !m.is_empty() && m != "code_change" && m != "planning_artifact" {
-                return Err(type_error(
-                    "execution_mode",
-                    "`code_change` or `planning_artifact`",
-                ));
-            }
+        if let Some(m) = &execution_mode
+            && !m.is_empty()
+            && m != "code_change"
+            && m != "planning_artifact"
+        {
+            return Err(type_error(
+                "execution_mode",
+                "`code_change` or `planning_artifact`",
+            ));
         }
-        if let Some(Value::String(lane)) = get("lane") {
-            if !LANES.contains(&lane.as_str()) {
-                return Err(type_error(
-                    "lane",
-                    "a lane name (planned, claimed, in_progress, for_review, in_review, approved, done, blocked, canceled)",
-                ));
-            }
+        if let Some(Value::String(lane)) = get("lane")
+            && !LANES.contains(&lane.as_str())
+        {
+            return Err(type_error(
+                "lane",
+                "a lane name (planned, claimed, in_progress, for_review, in_review, approved, done, blocked, canceled)",
+            ));
         }
         let meta = WpMeta {
             work_package_id: wp_id,
@@ -506,10 +508,11 @@ fn resolves_to_non_string(s: &str) -> bool {
     if digits_ok(body) {
         return true;
     }
-    if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0o")) {
-        if !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit() || c == '_') {
-            return true;
-        }
+    if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0o"))
+        && !hex.is_empty()
+        && hex.chars().all(|c| c.is_ascii_hexdigit() || c == '_')
+    {
+        return true;
     }
     // Floats: digits with one dot and/or an exponent.
     let mut parts = body.splitn(2, ['e', 'E']);

@@ -1,0 +1,938 @@
+//! `spec-kitty agent mission finalize-tasks`: the manifest compiler.
+//!
+//! [`finalize`] is the whole pipeline in one place: load every file once, parse tasks.md, resolve
+//! each WP's dependencies, validate (cycles, references, requirement mapping, disagreements,
+//! ownership, lanes), plan the edits, and only then write them and commit. Checks run in
+//! spec-kitty 3.1.1's order so the first failing one gives 3.1.1's JSON payload; nothing is
+//! written unless every check passed.
+
+mod checks;
+mod wps_yaml;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::diagnostics::{Diag, Failure, Source};
+use crate::graph::{DepMap, sort_wps, wp_cmp};
+use crate::lanes::{self, LanePlan, WpOwnership};
+use crate::ownership::{self, CODE_CHANGE, PLANNING_ARTIFACT};
+use crate::project::{MissionRef, rel_path};
+use crate::status::{self, Event};
+use crate::tasks::ast::TasksDoc;
+use crate::tasks::frontmatter::{FmValue, WpFile};
+use crate::tasks::parse;
+use crate::util::{UtcTime, py_list, write_atomic};
+use crate::{git, requirements};
+
+/// What the caller asked for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Check and report; write nothing.
+    pub validate_only: bool,
+    /// JSON mode (affects only the example command in mission errors).
+    pub json: bool,
+}
+
+/// A successful run: the JSON payload (without `spec_kitty_version`), the human lines for stdout,
+/// and warnings for stderr.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// 3.1.1's success or validation payload, keys in its order.
+    pub payload: Map<String, Value>,
+    /// Human output, one line each.
+    pub lines: Vec<String>,
+    /// Warnings (stderr in every mode).
+    pub warnings: Vec<Diag>,
+}
+
+/// The frontmatter keys finalize owns, in 3.1.1's order (also the insertion order for new keys).
+const OWNED_ORDER: [&str; 10] = [
+    "work_package_id",
+    "title",
+    "dependencies",
+    "requirement_refs",
+    "planning_base_branch",
+    "merge_target_branch",
+    "branch_strategy",
+    "authoritative_surface",
+    "execution_mode",
+    "owned_files",
+];
+
+/// The sentence 3.1.1 writes into `branch_strategy`.
+pub fn branch_strategy(branch: &str) -> String {
+    format!(
+        "Planning artifacts for this feature were generated on {branch}. During /spec-kitty.implement this WP may branch from a dependency-specific base, but completed changes must merge back into {branch} unless the human explicitly redirects the landing branch."
+    )
+}
+
+/// A readable WP file with the id its file name gives.
+#[derive(Debug)]
+pub(crate) struct Wp {
+    pub id: String,
+    pub file: WpFile,
+    pub path: PathBuf,
+}
+
+/// The loaded mission: every input file read once.
+pub(crate) struct Loaded {
+    pub root: PathBuf,
+    pub slug: String,
+    pub dir: PathBuf,
+    pub tasks_md: Option<Source>,
+    pub doc: TasksDoc,
+    pub spec: Source,
+    pub wps: Vec<Wp>,
+    /// WP ids from every WP file name (readable or not), sorted.
+    pub file_ids: Vec<String>,
+    /// Every `tasks/WP*.md` file's frontmatter id (for the bootstrap), including unreadable ones
+    /// as `None`.
+    pub bootstrap_ids: Vec<Option<String>>,
+    pub wps_yaml: Option<wps_yaml::Manifest>,
+    pub warnings: Vec<Diag>,
+}
+
+/// Runs finalize-tasks on one mission.
+pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Report, Failure> {
+    let branch = git::current_branch(root).unwrap_or_else(|| "main".to_owned());
+    let mut loaded = load(root, mission)?;
+
+    // Dependencies: from wps.yaml, else tasks.md; then the resolved map (3.1.1's precedence, with
+    // kept frontmatter lists used for validation and lanes too: a deliberate difference).
+    let parsed = match &loaded.wps_yaml {
+        Some(m) => m.dependency_map(),
+        None => parsed_map(&loaded.doc),
+    };
+    let resolution = resolve(&loaded, &parsed);
+    let refs = requirement_refs(&loaded);
+
+    if !resolution.map.is_empty() {
+        checks::cycles(&loaded, &resolution)?;
+        checks::references(&loaded, &resolution)?;
+    }
+    checks::requirement_mapping(&loaded, &parsed, &refs)?;
+    checks::disagreements(&loaded, &resolution)?;
+
+    // Frontmatter: what each WP would become.
+    let mut plans: Vec<WpPlan> = Vec::new();
+    for wp in &loaded.wps {
+        plans.push(plan_wp(wp, &resolution, &refs, &branch, &loaded.slug));
+    }
+    let mut ownership_warnings: Vec<String> = Vec::new();
+    for (wp, plan) in loaded.wps.iter().zip(&plans) {
+        if plan.broad_fallback {
+            ownership_warnings.push(ownership::BROAD_FALLBACK_WARNING.to_owned());
+            loaded.warnings.push(
+                Diag::warning(
+                    "ownership::broad-fallback",
+                    format!("{}: {}", wp.id, ownership::BROAD_FALLBACK_WARNING),
+                )
+                .with_help("list the files this WP writes in `owned_files`"),
+            );
+        }
+    }
+    let owners = checks::ownership(&loaded, &plans)?;
+    let zero = checks::zero_match_globs(&loaded, &owners)?;
+    for (wp, msg) in zero {
+        loaded.warnings.push(
+            Diag::warning("ownership::glob-matches-nothing", msg.clone())
+                .with_help(format!("check the `owned_files` globs of {wp}; a glob for a file the WP will create is fine")),
+        );
+        ownership_warnings.push(msg);
+    }
+    for (wp, o) in owners_sorted(&owners) {
+        if let Some(w) = ownership::mode_warning(wp, &o.execution_mode, &o.owned_files) {
+            loaded
+                .warnings
+                .push(Diag::warning("ownership::mode-mismatch", w));
+        }
+    }
+
+    let meta = read_meta(&loaded.dir, &mut loaded.warnings);
+    let mission_id = meta
+        .get("mission_id")
+        .and_then(Value::as_str)
+        .map_or_else(|| loaded.slug.clone(), str::to_owned);
+
+    // Lanes need both manifests and a dependency map.
+    let lane_plan: Option<LanePlan> = if !owners.is_empty() && !resolution.map.is_empty() {
+        Some(
+            lanes::compute(&resolution.map, &owners)
+                .map_err(|e| checks::missing_manifest(&loaded, &e))?,
+        )
+    } else {
+        None
+    };
+
+    // Status bootstrap.
+    let events_path = loaded.dir.join(status::EVENTS_FILE);
+    let (existing_events, bad_lines) = status::read_events(&events_path).map_err(|e| {
+        Failure::simple(crate::diagnostics::io_error(
+            "status::read",
+            &events_path,
+            &e,
+        ))
+    })?;
+    for b in &bad_lines {
+        loaded.warnings.push(Diag::warning(
+            "status::bad-line",
+            format!(
+                "{}: line {} {}: {}",
+                rel_path(root, &events_path),
+                b.line,
+                if b.torn {
+                    "is a torn final line (an interrupted write) and is ignored"
+                } else {
+                    "cannot be read and is ignored"
+                },
+                b.message
+            ),
+        ));
+    }
+    let bootstrap = plan_bootstrap(&loaded, &existing_events);
+
+    let updated: Vec<&WpPlan> = plans.iter().filter(|p| !p.changes.is_empty()).collect();
+    let preserved: Vec<String> = plans
+        .iter()
+        .filter(|p| p.preserved)
+        .map(|p| p.id.clone())
+        .collect();
+    let modified: Vec<String> = updated
+        .iter()
+        .filter(|p| !p.preserved)
+        .map(|p| p.id.clone())
+        .collect();
+    let unchanged: Vec<String> = plans
+        .iter()
+        .filter(|p| p.changes.is_empty() && !p.preserved)
+        .map(|p| p.id.clone())
+        .collect();
+    let deps_parsed = map_json(&parsed);
+    let refs_json = refs_json(&loaded, &refs);
+
+    if opts.validate_only {
+        return Ok(validate_only_report(ValidateOnly {
+            loaded: &loaded,
+            plans: &plans,
+            preserved: &preserved,
+            unchanged: &unchanged,
+            updated: updated.len(),
+            ownership_warnings,
+            bootstrap: &bootstrap,
+            lanes: lane_plan.as_ref(),
+        }));
+    }
+
+    // Everything validated. Nothing has been written yet; git must be usable before we start.
+    if !git::is_repo(root) {
+        return Err(Failure::simple(
+            Diag::error("git::not-a-repository", format!("`{}` is not a git repository; finalize-tasks commits the planning files", root.display()))
+                .with_help("run `git init` (and make a first commit) in the project root, or use --validate-only"),
+        ));
+    }
+    let mut writes: Vec<(PathBuf, String)> = Vec::new();
+    for (wp, plan) in loaded.wps.iter().zip(&plans) {
+        if !plan.changes.is_empty() {
+            let changes: Vec<(&str, FmValue)> =
+                plan.changes.iter().map(|(k, v)| (*k, v.clone())).collect();
+            writes.push((wp.path.clone(), wp.file.edited(&changes, &OWNED_ORDER)));
+        }
+    }
+    if let Some(m) = &loaded.wps_yaml {
+        let text = m.tasks_md(&loaded.slug);
+        let current = loaded.tasks_md.as_ref().map(|s| s.text.to_string());
+        if current.as_deref() != Some(text.as_str()) {
+            writes.push((loaded.dir.join("tasks.md"), text));
+        }
+    }
+    let lanes_path = loaded.dir.join("lanes.json");
+    if let Some(plan) = &lane_plan {
+        let text = lanes_text(plan, &loaded.slug, &mission_id, &branch, &lanes_path);
+        if std::fs::read_to_string(&lanes_path).ok().as_deref() != Some(text.as_str()) {
+            writes.push((lanes_path.clone(), text));
+        }
+    }
+    for (path, text) in &writes {
+        write_atomic(path, text.as_bytes())
+            .map_err(|e| Failure::simple(crate::diagnostics::io_error("io::write", path, &e)))?;
+    }
+    if !bootstrap.new_events.is_empty() {
+        let _lock = status::lock(root, &loaded.slug).map_err(|e| {
+            Failure::simple(crate::diagnostics::io_error(
+                "status::lock",
+                &events_path,
+                &e,
+            ))
+        })?;
+        status::append_events(&events_path, &bootstrap.new_events).map_err(|e| {
+            Failure::simple(crate::diagnostics::io_error(
+                "status::append",
+                &events_path,
+                &e,
+            ))
+        })?;
+        let mut all = existing_events.clone();
+        all.extend(bootstrap.new_events.iter().cloned());
+        status::write_snapshot(&loaded.dir, &all, &loaded.slug, &meta).map_err(|e| {
+            Failure::simple(crate::diagnostics::io_error(
+                "status::write",
+                &loaded.dir.join(status::STATUS_FILE),
+                &e,
+            ))
+        })?;
+    }
+
+    // Commit the planning files (3.1.1's set, plus the status files it left uncommitted).
+    let mut candidates: Vec<String> = Vec::new();
+    if loaded.dir.join("tasks.md").is_file() {
+        candidates.push(rel_path(root, &loaded.dir.join("tasks.md")));
+    }
+    let mut task_files: Vec<String> = std::fs::read_dir(loaded.dir.join("tasks"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        .map(|e| rel_path(root, &e.path()))
+        .collect();
+    task_files.sort();
+    candidates.extend(task_files);
+    if lane_plan.is_some() {
+        candidates.push(rel_path(root, &lanes_path));
+    }
+    for f in [status::EVENTS_FILE, status::STATUS_FILE] {
+        if loaded.dir.join(f).is_file() {
+            candidates.push(rel_path(root, &loaded.dir.join(f)));
+        }
+    }
+    let changed = git::status_porcelain(root, &candidates)
+        .map_err(|e| Failure::simple(Diag::error("git::status", e.to_string())))?;
+    let commit = if changed.trim().is_empty() {
+        None
+    } else {
+        Some(
+            git::commit_paths(root, &candidates, &format!("Add tasks for feature {}", loaded.slug)).map_err(|e| {
+                Failure::with_error_text(
+                    Diag::error("git::commit", format!("git commit failed: {}", e.message))
+                        .with_help("the files were written; commit them yourself or fix the repository and re-run"),
+                    "Git commit failed: Failed to commit tasks updates",
+                )
+                .unversioned()
+            })?,
+        )
+    };
+
+    let mut payload = Map::new();
+    payload.insert("result".into(), "success".into());
+    payload.insert("wp_count".into(), loaded.wps.len().into());
+    payload.insert("updated_wp_count".into(), updated.len().into());
+    payload.insert("modified_wps".into(), strings(&modified));
+    payload.insert("unchanged_wps".into(), strings(&unchanged));
+    payload.insert("preserved_wps".into(), strings(&preserved));
+    payload.insert(
+        "tasks_dir".into(),
+        loaded.dir.join("tasks").display().to_string().into(),
+    );
+    payload.insert("commit_created".into(), commit.is_some().into());
+    payload.insert(
+        "commit_hash".into(),
+        commit.clone().map_or(Value::Null, Value::String),
+    );
+    payload.insert("files_committed".into(), strings(&candidates));
+    payload.insert("dependencies_parsed".into(), deps_parsed);
+    payload.insert("requirement_refs_parsed".into(), refs_json);
+    payload.insert("bootstrap".into(), bootstrap.json());
+    payload.insert("lanes".into(), lanes_summary(lane_plan.as_ref(), false));
+    payload.insert("ownership_warnings".into(), strings(&ownership_warnings));
+
+    let mut lines = vec![format!("Branch: {branch} (target for this mission)")];
+    if loaded.wps_yaml.is_some() {
+        lines.push(format!(
+            "Regenerated tasks.md from wps.yaml ({} WPs)",
+            loaded.wps_yaml.as_ref().map_or(0, |m| m.entries.len())
+        ));
+    }
+    if !bootstrap.new_events.is_empty() {
+        lines.push(format!(
+            "✓ Bootstrapped canonical status: {} WPs seeded",
+            bootstrap.new_events.len()
+        ));
+    }
+    if let Some(plan) = &lane_plan {
+        lines.push(format!("✓ Computed {} execution lane(s)", plan.lanes.len()));
+        if plan.independent_collapsed > 0 {
+            lines.push(format!(
+                "⚠ {} independent WP pair(s) collapsed into same lane. Run with --json to see details.",
+                plan.independent_collapsed
+            ));
+        }
+    }
+    match &commit {
+        Some(hash) => {
+            lines.push(format!("✓ Tasks committed to {branch}"));
+            lines.push(format!("Commit: {}", &hash[..hash.len().min(7)]));
+        }
+        None => lines.push("Tasks unchanged, no commit needed".to_owned()),
+    }
+    lines.push(format!(
+        "Updated {} WP files with dependencies",
+        updated.len()
+    ));
+    Ok(Report {
+        payload,
+        lines,
+        warnings: std::mem::take(&mut loaded.warnings),
+    })
+}
+
+fn owners_sorted(owners: &HashMap<String, WpOwnership>) -> Vec<(&String, &WpOwnership)> {
+    let mut v: Vec<_> = owners.iter().collect();
+    v.sort_by(|a, b| wp_cmp(a.0, b.0));
+    v
+}
+
+/// lanes.json text; `computed_at` is kept when nothing else changed (deliberate difference 3).
+fn lanes_text(plan: &LanePlan, slug: &str, mission_id: &str, branch: &str, path: &Path) -> String {
+    let now = UtcTime::now().isoformat();
+    let fresh = plan.manifest_json(slug, mission_id, branch, &now);
+    let Ok(old_text) = std::fs::read_to_string(path) else {
+        return fresh;
+    };
+    let Ok(Value::Object(mut old)) = serde_json::from_str::<Value>(&old_text) else {
+        return fresh;
+    };
+    let Some(Value::String(old_at)) = old.remove("computed_at") else {
+        return fresh;
+    };
+    let kept = plan.manifest_json(slug, mission_id, branch, &old_at);
+    let Ok(Value::Object(mut new)) = serde_json::from_str::<Value>(&kept) else {
+        return fresh;
+    };
+    new.remove("computed_at");
+    if new == old { kept } else { fresh }
+}
+
+fn lanes_summary(plan: Option<&LanePlan>, preview_short: bool) -> Value {
+    match plan {
+        Some(p) => p.summary_json(),
+        None if preview_short => serde_json::json!({"computed": false}),
+        None => {
+            serde_json::json!({"computed": false, "count": 0, "lane_ids": [], "planning_artifact_wps": [], "collapse_report": null})
+        }
+    }
+}
+
+fn strings(items: &[String]) -> Value {
+    Value::Array(items.iter().cloned().map(Value::String).collect())
+}
+
+fn map_json(map: &DepMap) -> Value {
+    Value::Object(map.iter().map(|(k, v)| (k.clone(), strings(v))).collect())
+}
+
+/// Reads every input file. Errors here are 3.1.1's early failures (no tasks/, no spec.md, bad
+/// wps.yaml).
+fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
+    let dir = mission.dir.clone();
+    let tasks_dir = dir.join("tasks");
+    if !tasks_dir.is_dir() {
+        return Err(Failure::with_error_text(
+            Diag::error("mission::no-tasks-dir", format!("tasks directory not found: {}", rel_path(root, &tasks_dir)))
+                .with_help("create `tasks/` with one `WPnn-<slug>.md` prompt file per work package (the /spec-kitty.tasks step)"),
+            format!("Tasks directory not found: {}", tasks_dir.display()),
+        ));
+    }
+    let spec_path = dir.join("spec.md");
+    let spec_text = match std::fs::read_to_string(&spec_path) {
+        Ok(t) => t,
+        Err(_) => {
+            return Err(Failure::with_error_text(
+                Diag::error("mission::no-spec", format!("spec.md not found: {}", rel_path(root, &spec_path)))
+                    .with_help("write the mission's spec.md first (the /spec-kitty.specify step); finalize checks requirement coverage against it"),
+                format!("spec.md not found: {}", spec_path.display()),
+            )
+            .unversioned());
+        }
+    };
+    let spec = Source::new(rel_path(root, &spec_path), spec_text);
+
+    let mut warnings = Vec::new();
+    let wps_yaml_path = dir.join("wps.yaml");
+    let wps_yaml = if wps_yaml_path.is_file() {
+        Some(wps_yaml::load(
+            &wps_yaml_path,
+            &rel_path(root, &wps_yaml_path),
+        )?)
+    } else {
+        None
+    };
+
+    let tasks_path = dir.join("tasks.md");
+    let tasks_md = std::fs::read_to_string(&tasks_path)
+        .ok()
+        .map(|t| Source::new(rel_path(root, &tasks_path), t));
+    let doc = match &tasks_md {
+        Some(src) => parse::parse(&src.text).map_err(|e| {
+            Failure::simple(
+                Diag::error("tasks::parse", e.to_string())
+                    .at(src, e.offset..e.offset, "here")
+                    .with_help(
+                        "this is a bug in spec-kitty's grammar; please report it with the file",
+                    ),
+            )
+        })?,
+        None => TasksDoc::default(),
+    };
+
+    // WP files: names `WP` + two or more digits, then `-`, `_`, `.` or the end; sorted by name.
+    let mut names: Vec<String> = std::fs::read_dir(&tasks_dir)
+        .map_err(|e| Failure::simple(crate::diagnostics::io_error("io::read", &tasks_dir, &e)))?
+        .flatten()
+        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with("WP") && n.ends_with(".md"))
+        .collect();
+    names.sort();
+    let mut wps = Vec::new();
+    let mut file_ids = Vec::new();
+    let mut bootstrap_ids = Vec::new();
+    for name in names {
+        let path = tasks_dir.join(&name);
+        let display = rel_path(root, &path);
+        let text = std::fs::read_to_string(&path);
+        let parsed = match text {
+            Ok(t) => WpFile::parse(&name, &display, t),
+            Err(e) => Err(Diag::warning(
+                "wp::unreadable",
+                format!("cannot read `{display}`: {e}"),
+            )),
+        };
+        bootstrap_ids.push(parsed.as_ref().ok().map(|f| f.meta.work_package_id.clone()));
+        let Some(id) = file_wp_id(&name) else {
+            continue;
+        };
+        file_ids.push(id.clone());
+        match parsed {
+            Ok(file) => wps.push(Wp { id, file, path }),
+            Err(d) => warnings.push(Diag {
+                message: format!("{}; the WP is skipped", d.message),
+                ..d
+            }),
+        }
+    }
+    sort_wps(&mut file_ids);
+    Ok(Loaded {
+        root: root.to_path_buf(),
+        slug: mission.slug.clone(),
+        dir,
+        tasks_md,
+        doc,
+        spec,
+        wps,
+        file_ids,
+        bootstrap_ids,
+        wps_yaml,
+        warnings,
+    })
+}
+
+/// The WP id a prompt file's name gives: `WP01-x.md`, `WP01_x.md`, `WP01.md` → `WP01`.
+pub fn file_wp_id(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("WP")?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    if digits < 2 {
+        return None;
+    }
+    let after = &rest[digits..];
+    (after.is_empty() || after.starts_with(['-', '_', '.']))
+        .then(|| format!("WP{}", &rest[..digits]))
+}
+
+fn parsed_map(doc: &TasksDoc) -> DepMap {
+    let mut map = DepMap::default();
+    for s in &doc.sections {
+        map.insert(s.id.clone(), s.dependency_ids());
+    }
+    map
+}
+
+/// Where a WP's effective dependency list came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DepSource {
+    /// tasks.md or wps.yaml.
+    Parsed,
+    /// Kept from the WP's frontmatter because tasks.md declared none.
+    Frontmatter,
+}
+
+/// The resolved dependency map and what it was made of.
+pub(crate) struct Resolution {
+    pub map: DepMap,
+    pub source: HashMap<String, DepSource>,
+    /// (wp, frontmatter list, parsed list) for every disagreement.
+    pub conflicts: Vec<(String, Vec<String>, Vec<String>)>,
+    pub preserved: Vec<String>,
+}
+
+fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
+    let mut kept: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut conflicts = Vec::new();
+    let mut preserved = Vec::new();
+    // wps.yaml is authoritative: nothing is kept from frontmatter and nothing can disagree.
+    if loaded.wps_yaml.is_none() {
+        for wp in &loaded.wps {
+            let p = parsed.get(&wp.id).cloned().unwrap_or_default();
+            let e = wp.file.meta.dependencies.clone().unwrap_or_default();
+            if p.is_empty() && !e.is_empty() {
+                preserved.push(wp.id.clone());
+                kept.insert(&wp.id, e);
+            } else if !p.is_empty() && !e.is_empty() {
+                let (a, b): (BTreeSet<&String>, BTreeSet<&String>) =
+                    (e.iter().collect(), p.iter().collect());
+                if a != b {
+                    conflicts.push((wp.id.clone(), e, p));
+                }
+            }
+        }
+    }
+    let mut map = DepMap::default();
+    let mut source = HashMap::new();
+    for (wp, p) in parsed.iter() {
+        match kept.get(wp.as_str()) {
+            Some(e) => {
+                map.insert(wp.clone(), e.clone());
+                source.insert(wp.clone(), DepSource::Frontmatter);
+            }
+            None => {
+                map.insert(wp.clone(), p.clone());
+                source.insert(wp.clone(), DepSource::Parsed);
+            }
+        }
+    }
+    Resolution {
+        map,
+        source,
+        conflicts,
+        preserved,
+    }
+}
+
+/// Requirement refs per readable WP (file order): frontmatter first, tasks.md as the fallback.
+fn requirement_refs(loaded: &Loaded) -> Vec<(String, Vec<String>)> {
+    let mut fallback: HashMap<&str, Vec<String>> = HashMap::new();
+    if loaded.wps_yaml.is_none() && loaded.tasks_md.is_some() {
+        for s in &loaded.doc.req_sections {
+            fallback.insert(&s.id, s.refs.iter().map(|r| r.id.clone()).collect());
+        }
+    }
+    loaded
+        .wps
+        .iter()
+        .map(|w| {
+            let own = requirements::normalise_refs(
+                w.file.meta.requirement_refs.as_deref().unwrap_or(&[]),
+            );
+            let refs = if own.is_empty() {
+                fallback.get(w.id.as_str()).cloned().unwrap_or_default()
+            } else {
+                own
+            };
+            (w.id.clone(), refs)
+        })
+        .collect()
+}
+
+fn refs_json(loaded: &Loaded, refs: &[(String, Vec<String>)]) -> Value {
+    let _ = loaded;
+    Value::Object(refs.iter().map(|(k, v)| (k.clone(), strings(v))).collect())
+}
+
+/// What finalize will do to one WP file.
+#[derive(Debug, Clone)]
+pub(crate) struct WpPlan {
+    pub id: String,
+    pub changes: Vec<(&'static str, FmValue)>,
+    pub preserved: bool,
+    pub broad_fallback: bool,
+    pub execution_mode: String,
+    pub owned_files: Vec<String>,
+    pub surface: String,
+}
+
+fn plan_wp(
+    wp: &Wp,
+    res: &Resolution,
+    refs: &[(String, Vec<String>)],
+    branch: &str,
+    slug: &str,
+) -> WpPlan {
+    let meta = &wp.file.meta;
+    let mut changes: Vec<(&'static str, FmValue)> = Vec::new();
+    let preserved = res.preserved.contains(&wp.id);
+    // Dependencies: the resolved list (or [] for a WP outside the map, as 3.1.1 wrote).
+    let deps = res
+        .map
+        .get(&wp.id)
+        .cloned()
+        .unwrap_or_else(|| meta.dependencies.clone().unwrap_or_default());
+    if !wp.file.raw_has_dependencies || meta.dependencies.as_ref() != Some(&deps) {
+        changes.push(("dependencies", FmValue::List(deps)));
+    }
+    let my_refs = refs
+        .iter()
+        .find(|(k, _)| k == &wp.id)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    if !wp.file.raw_has_requirement_refs || meta.requirement_refs.as_ref() != Some(&my_refs) {
+        changes.push(("requirement_refs", FmValue::List(my_refs)));
+    }
+    for (key, current, want) in [
+        (
+            "planning_base_branch",
+            &meta.planning_base_branch,
+            branch.to_owned(),
+        ),
+        (
+            "merge_target_branch",
+            &meta.merge_target_branch,
+            branch.to_owned(),
+        ),
+        (
+            "branch_strategy",
+            &meta.branch_strategy,
+            branch_strategy(branch),
+        ),
+    ] {
+        if current.as_deref() != Some(want.as_str()) {
+            changes.push((key, FmValue::Str(want)));
+        }
+    }
+    let raw: &str = &wp.file.source.text;
+    let mode_missing = meta.execution_mode.as_deref().is_none_or(str::is_empty);
+    let owned_missing = meta.owned_files.as_ref().is_none_or(Vec::is_empty);
+    let execution_mode = if mode_missing {
+        let m = ownership::infer_execution_mode(raw).to_owned();
+        changes.push(("execution_mode", FmValue::Str(m.clone())));
+        m
+    } else {
+        meta.execution_mode.clone().unwrap_or_default()
+    };
+    let mut broad_fallback = false;
+    let owned_files = if owned_missing {
+        let (globs, fallback) = ownership::infer_owned_files(raw, slug);
+        broad_fallback = fallback;
+        changes.push(("owned_files", FmValue::List(globs.clone())));
+        globs
+    } else {
+        meta.owned_files.clone().unwrap_or_default()
+    };
+    let mut surface = meta.authoritative_surface.clone().unwrap_or_default();
+    if (mode_missing || owned_missing) && surface.is_empty() {
+        surface = ownership::infer_surface(&owned_files);
+        changes.push(("authoritative_surface", FmValue::Str(surface.clone())));
+    }
+    // Keep 3.1.1's field order for reports.
+    changes.sort_by_key(|(k, _)| {
+        OWNED_ORDER
+            .iter()
+            .position(|o| o == k)
+            .unwrap_or(usize::MAX)
+    });
+    WpPlan {
+        id: wp.id.clone(),
+        changes,
+        preserved,
+        broad_fallback,
+        execution_mode,
+        owned_files,
+        surface,
+    }
+}
+
+fn read_meta(dir: &Path, warnings: &mut Vec<Diag>) -> Map<String, Value> {
+    let path = dir.join("meta.json");
+    match std::fs::read_to_string(&path) {
+        Ok(t) => match serde_json::from_str::<Value>(&t) {
+            Ok(Value::Object(m)) => m,
+            _ => {
+                warnings.push(Diag::warning(
+                    "mission::meta-unreadable",
+                    format!(
+                        "{} is not a JSON object; the mission slug is used as mission_id",
+                        path.display()
+                    ),
+                ));
+                Map::new()
+            }
+        },
+        Err(_) => {
+            warnings.push(
+                Diag::warning(
+                    "mission::meta-missing",
+                    format!(
+                        "meta.json missing in {}; the mission slug is used as mission_id",
+                        dir.display()
+                    ),
+                )
+                .with_help("`spec-kitty agent mission create` writes meta.json with a mission_id"),
+            );
+            Map::new()
+        }
+    }
+}
+
+/// The status bootstrap: one `planned` event per WP the log does not know yet.
+struct Bootstrap {
+    total: usize,
+    new_events: Vec<Event>,
+    already: usize,
+}
+
+impl Bootstrap {
+    fn json(&self) -> Value {
+        serde_json::json!({"total_wps": self.total, "newly_seeded": self.new_events.len(), "already_initialized": self.already})
+    }
+}
+
+fn plan_bootstrap(loaded: &Loaded, existing: &[Event]) -> Bootstrap {
+    let mut known: std::collections::HashSet<String> =
+        existing.iter().map(|e| e.wp_id.clone()).collect();
+    let ids: Vec<&String> = loaded.bootstrap_ids.iter().flatten().collect();
+    let mut new_events = Vec::new();
+    let mut already = 0;
+    for id in &ids {
+        if known.contains(*id) {
+            already += 1;
+            continue;
+        }
+        known.insert((*id).clone());
+        new_events.push(Event {
+            actor: "finalize-tasks".into(),
+            at: UtcTime::now().isoformat(),
+            event_id: status::new_event_id(),
+            evidence: Value::Null,
+            execution_mode: "worktree".into(),
+            force: true,
+            from_lane: "planned".into(),
+            mission_slug: loaded.slug.clone().into(),
+            policy_metadata: Value::Null,
+            reason: "canonical bootstrap".into(),
+            review_ref: Value::Null,
+            to_lane: "planned".into(),
+            wp_id: (*id).clone(),
+        });
+    }
+    Bootstrap {
+        total: ids.len(),
+        new_events,
+        already,
+    }
+}
+
+struct ValidateOnly<'a> {
+    loaded: &'a Loaded,
+    plans: &'a [WpPlan],
+    preserved: &'a [String],
+    unchanged: &'a [String],
+    updated: usize,
+    ownership_warnings: Vec<String>,
+    bootstrap: &'a Bootstrap,
+    lanes: Option<&'a LanePlan>,
+}
+
+fn validate_only_report(v: ValidateOnly<'_>) -> Report {
+    let would_modify: Vec<Value> = v
+        .plans
+        .iter()
+        .filter(|p| !p.changes.is_empty() && !p.preserved)
+        .map(|p| {
+            let changes: Map<String, Value> = p
+                .changes
+                .iter()
+                .map(|(k, val)| ((*k).to_owned(), val.to_json()))
+                .collect();
+            serde_json::json!({"wp_id": p.id, "changes": changes})
+        })
+        .collect();
+    let mut validation = Map::new();
+    validation.insert("bootstrap_preview".into(), v.bootstrap.json());
+    validation.insert("lanes_preview".into(), lanes_summary(v.lanes, true));
+    let mut payload = Map::new();
+    payload.insert("result".into(), "validation_passed".into());
+    payload.insert("mission_slug".into(), v.loaded.slug.clone().into());
+    payload.insert("wp_count".into(), v.loaded.wps.len().into());
+    payload.insert("validate_only".into(), true.into());
+    payload.insert("would_modify".into(), Value::Array(would_modify.clone()));
+    payload.insert("would_preserve".into(), strings(v.preserved));
+    payload.insert("unchanged".into(), strings(v.unchanged));
+    payload.insert("updated_wp_count".into(), v.updated.into());
+    payload.insert("ownership_warnings".into(), strings(&v.ownership_warnings));
+    payload.insert("validation".into(), Value::Object(validation));
+    payload.insert(
+        "message".into(),
+        "All validations passed. Run without --validate-only to commit.".into(),
+    );
+    let mut lines = vec![
+        "✓ All validations passed (--validate-only mode, no commit)".to_owned(),
+        format!("  Mission: {}", v.loaded.slug),
+        format!("  WPs validated: {}", v.loaded.wps.len()),
+        format!(
+            "  Would modify: {} WP(s), preserve: {}, unchanged: {}",
+            would_modify.len(),
+            v.preserved.len(),
+            v.unchanged.len()
+        ),
+        format!(
+            "  Bootstrap: {} WPs would be seeded, {} already initialized",
+            v.bootstrap.new_events.len(),
+            v.bootstrap.already
+        ),
+    ];
+    if let Some(l) = v.lanes {
+        lines.push(format!(
+            "  Lanes: {} lane(s) would be computed",
+            l.lanes.len()
+        ));
+    }
+    Report {
+        payload,
+        lines,
+        warnings: v.loaded.warnings.clone(),
+    }
+}
+
+/// Renders a WP list as 3.1.1 printed lists in messages.
+pub(crate) fn list(items: &[String]) -> String {
+    py_list(items)
+}
+
+/// The sorted list of `(wp, ownership)` used by lanes; planning WPs included.
+pub(crate) fn owners_from_plans(
+    loaded: &Loaded,
+    plans: &[WpPlan],
+) -> BTreeMap<usize, (String, WpOwnership)> {
+    let mut out = BTreeMap::new();
+    for (i, (wp, plan)) in loaded.wps.iter().zip(plans).enumerate() {
+        if plan.execution_mode.is_empty() || plan.owned_files.is_empty() {
+            continue;
+        }
+        let mode = if plan.execution_mode == PLANNING_ARTIFACT {
+            PLANNING_ARTIFACT
+        } else {
+            CODE_CHANGE
+        };
+        out.insert(
+            i,
+            (
+                wp.id.clone(),
+                WpOwnership {
+                    execution_mode: mode.to_owned(),
+                    owned_files: plan.owned_files.clone(),
+                    body: wp.file.body().to_owned(),
+                },
+            ),
+        );
+    }
+    out
+}
