@@ -3,6 +3,8 @@
 
 #![allow(clippy::print_stderr, clippy::unwrap_used)]
 
+#[path = "cli/finalize.rs"]
+mod finalize;
 #[path = "cli/fixtures.rs"]
 mod fixtures;
 #[path = "cli/support.rs"]

@@ -1,0 +1,276 @@
+//! finalize-tasks through the real binary on projects written by the tests.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::support::{copy_tree, git, git_init_commit, spec_kitty};
+
+/// A scratch project: `.kittify/` plus one mission `001-m` in a git repository.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new(spec: &str, tasks_md: &str, wps: &[(&str, &str)]) -> Project {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(".kittify")).expect("mkdir");
+        std::fs::write(root.join(".kittify/config.yaml"), "vcs:\n  type: git\n").expect("write");
+        let m = root.join("kitty-specs/001-m/tasks");
+        std::fs::create_dir_all(&m).expect("mkdir");
+        std::fs::write(root.join("kitty-specs/001-m/spec.md"), spec).expect("write");
+        std::fs::write(root.join("kitty-specs/001-m/meta.json"), "{\"mission_id\": \"01KZ00000000000000000000MM\"}\n").expect("write");
+        std::fs::write(root.join("kitty-specs/001-m/tasks.md"), tasks_md).expect("write");
+        for (name, text) in wps {
+            std::fs::write(m.join(name), text).expect("write");
+        }
+        git_init_commit(root);
+        Project { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn mission(&self) -> PathBuf {
+        self.root().join("kitty-specs/001-m")
+    }
+
+    fn finalize(&self, extra: &[&str]) -> (i32, String, String) {
+        let out = spec_kitty(self.root())
+            .args(["agent", "mission", "finalize-tasks", "--mission", "001-m"])
+            .args(extra)
+            .output()
+            .expect("runs");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn json(&self, extra: &[&str]) -> (i32, Value) {
+        let mut args = vec!["--json"];
+        args.extend_from_slice(extra);
+        let (code, stdout, _) = self.finalize(&args);
+        (code, serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("one JSON document on stdout ({e}): {stdout}")))
+    }
+
+    fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.mission().join(rel)).expect("file")
+    }
+
+    /// Every file of the project except `.git/`, with its bytes.
+    fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.root().to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).expect("dir").flatten() {
+                let p = e.path();
+                if p.file_name().is_some_and(|n| n == ".git") {
+                    continue;
+                }
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push((p.clone(), std::fs::read(&p).expect("read")));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+const SPEC: &str = "# Spec\n- FR-001 one\n- FR-002 two\n";
+
+fn wp(id: &str, refs: &str, owned: &str, extra: &str) -> String {
+    format!("---\nwork_package_id: {id}\ntitle: {id} title\nrequirement_refs: [{refs}]\nexecution_mode: code_change\nowned_files: [{owned}]\nauthoritative_surface: {}\n{extra}---\n# {id}\n", owned.trim_end_matches("**"))
+}
+
+fn frontmatter_deps(text: &str) -> Vec<String> {
+    let end = text[4..].find("\n---").map_or(text.len(), |i| i + 4);
+    let v: yaml_serde::Value = yaml_serde::from_str(&text[4..end]).expect("yaml");
+    v.get("dependencies")
+        .and_then(|d| d.as_sequence())
+        .map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .unwrap_or_else(|| panic!("dependencies key written: {text}"))
+}
+
+/// FR-304: the final WP declares none, and prose after it says "depends on WP01".
+fn fr304(wp02_extra: &str) {
+    let tasks = "# Tasks\n\n## WP01 — First\n\n**Dependencies**: none\n\n## WP02 — Second\n\n**Dependencies**: none\n\n## Notes\n\nWP02 depends on WP01 in spirit only; Depends on WP01.\n";
+    let p = Project::new(
+        SPEC,
+        tasks,
+        &[
+            ("WP01-first.md", &wp("WP01", "FR-001", "src/a/**", "")),
+            ("WP02-second.md", &wp("WP02", "FR-002", "src/b/**", wp02_extra)),
+        ],
+    );
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["dependencies_parsed"]["WP02"], serde_json::json!([]));
+    assert!(frontmatter_deps(&p.read("tasks/WP02-second.md")).is_empty());
+    assert_eq!(json["lanes"]["lane_ids"], serde_json::json!(["lane-a", "lane-b"]));
+    let lanes: Value = serde_json::from_str(&p.read("lanes.json")).expect("lanes.json");
+    assert_eq!(lanes["lanes"][1]["wp_ids"], serde_json::json!(["WP02"]), "WP02 has its own lane");
+}
+
+#[test]
+fn fr304_prose_after_the_final_wp_is_not_a_dependency() {
+    fr304("");
+}
+
+#[test]
+fn fr304_with_explicit_empty_frontmatter_list() {
+    fr304("dependencies: []\n");
+}
+
+fn two_wp_project() -> Project {
+    let tasks = "## WP01\n**Dependencies**: none\n## WP02\nDepends on WP01\n";
+    Project::new(
+        SPEC,
+        tasks,
+        &[
+            ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "# keep this comment\ncustom_key: kept\n")),
+            ("WP02-b.md", &wp("WP02", "FR-002", "src/b/**", "lane: planned\nhistory:\n- at: '2026-01-01T00:00:00Z'\n  actor: system\n")),
+        ],
+    )
+}
+
+#[test]
+fn success_writes_lanes_frontmatter_and_status_and_commits_them() {
+    let p = two_wp_project();
+    let head_before = git(p.root(), &["rev-parse", "HEAD"]);
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["result"], "success");
+    assert_eq!(json["commit_created"], true);
+    assert_ne!(git(p.root(), &["rev-parse", "HEAD"]), head_before);
+    assert_eq!(json["lanes"]["lane_ids"], serde_json::json!(["lane-a"]));
+    assert_eq!(frontmatter_deps(&p.read("tasks/WP02-b.md")), ["WP01"]);
+    // Surgical: comments, unknown keys, `lane:` and history mappings stay as written.
+    let wp1 = p.read("tasks/WP01-a.md");
+    assert!(wp1.contains("# keep this comment\ncustom_key: kept\n"), "{wp1}");
+    let wp2 = p.read("tasks/WP02-b.md");
+    assert!(wp2.contains("lane: planned\nhistory:\n- at: '2026-01-01T00:00:00Z'\n  actor: system\n"), "{wp2}");
+    assert!(!wp2.contains("!!omap"));
+    // Status files are written and committed (nothing left dirty).
+    assert_eq!(p.read("status.events.jsonl").lines().count(), 2);
+    assert!(p.read("status.json").contains("\"planned\": 2"));
+    assert_eq!(git(p.root(), &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn rerun_on_an_unchanged_mission_changes_nothing_and_makes_no_commit() {
+    let p = two_wp_project();
+    assert_eq!(p.json(&[]).0, 0);
+    let before = p.snapshot();
+    let head = git(p.root(), &["rev-parse", "HEAD"]);
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 0);
+    assert_eq!(json["commit_created"], false);
+    assert_eq!(json["commit_hash"], Value::Null);
+    assert_eq!(json["bootstrap"]["newly_seeded"], 0);
+    assert_eq!(p.snapshot(), before, "second run changed files");
+    assert_eq!(git(p.root(), &["rev-parse", "HEAD"]), head);
+}
+
+#[test]
+fn validate_only_writes_nothing() {
+    let p = two_wp_project();
+    let before = p.snapshot();
+    let (code, json) = p.json(&["--validate-only"]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["result"], "validation_passed");
+    assert_eq!(json["validation"]["lanes_preview"]["count"], 1);
+    assert_eq!(json["would_modify"][1]["wp_id"], "WP02");
+    assert_eq!(p.snapshot(), before);
+}
+
+#[test]
+fn a_failing_run_leaves_every_file_byte_identical() {
+    // Frontmatter needs rewriting (missing keys), then ownership fails: nothing may be written.
+    let p = Project::new(
+        SPEC,
+        "## WP01\n## WP02\n",
+        &[
+            ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "")),
+            ("WP02-b.md", &wp("WP02", "FR-002", "src/a/**", "")),
+        ],
+    );
+    let before = p.snapshot();
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(json["error"], "Ownership validation failed");
+    assert_eq!(p.snapshot(), before);
+    let (code, _, stderr) = p.finalize(&[]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("ownership::overlap"), "{stderr}");
+}
+
+#[test]
+fn json_stdout_is_one_document_and_warnings_go_to_stderr() {
+    let p = Project::new(SPEC, "## WP01\n", &[("WP01-a.md", &wp("WP01", "FR-001, FR-002", "src/nowhere/**", ""))]);
+    std::fs::remove_file(p.mission().join("meta.json")).expect("rm");
+    let (code, stdout, stderr) = p.finalize(&["--json", "--validate-only"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let _: Value = serde_json::from_str(&stdout).expect("stdout is exactly one JSON document");
+    assert!(stderr.contains("meta.json missing"), "{stderr}");
+    assert!(stderr.contains("matches zero files"), "{stderr}");
+}
+
+#[test]
+fn three_digit_ids_and_lanes_past_z() {
+    let mut tasks = String::new();
+    let mut files = Vec::new();
+    for n in 1..=28 {
+        let id = if n == 28 { "WP100".to_owned() } else { format!("WP{n:02}") };
+        tasks.push_str(&format!("## {id}\n**Dependencies**: none\n\n"));
+        files.push((format!("{id}-x.md"), wp(&id, "FR-001, FR-002", &format!("src/m{n:02}/**"), "")));
+    }
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let p = Project::new(SPEC, &tasks, &refs);
+    let (code, json) = p.json(&["--validate-only"]);
+    assert_eq!(code, 0, "{json}");
+    let ids = json["validation"]["lanes_preview"]["lane_ids"].as_array().expect("ids").clone();
+    assert_eq!(ids.len(), 28);
+    assert_eq!(ids[25], "lane-z");
+    assert_eq!(ids[26], "lane-aa");
+    assert_eq!(ids[27], "lane-ab");
+}
+
+#[test]
+fn frontmatter_dependencies_kept_from_frontmatter_join_lanes() {
+    // tasks.md declares nothing for WP02; its frontmatter says WP01. 3.1.1 kept the list but put
+    // WP02 in a parallel lane; we use it.
+    let p = Project::new(
+        SPEC,
+        "## WP01\n## WP02\n",
+        &[
+            ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "")),
+            ("WP02-b.md", &wp("WP02", "FR-002", "src/b/**", "dependencies: [WP01]\n")),
+        ],
+    );
+    let (code, json) = p.json(&["--validate-only"]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["would_preserve"], serde_json::json!(["WP02"]));
+    assert_eq!(json["validation"]["lanes_preview"]["lane_ids"], serde_json::json!(["lane-a"]));
+}
+
+#[test]
+fn the_example_project_finalizes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-project"), dir.path());
+    git_init_commit(dir.path());
+    let out = spec_kitty(dir.path())
+        .args(["agent", "mission", "finalize-tasks", "--mission", "001-demo", "--json"])
+        .output()
+        .expect("runs");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["lanes"]["lane_ids"], serde_json::json!(["lane-a", "lane-b", "lane-planning"]), "{json}");
+    assert_eq!(json["lanes"]["planning_artifact_wps"], serde_json::json!(["WP01"]));
+    assert_eq!(json["ownership_warnings"], serde_json::json!([]));
+}
