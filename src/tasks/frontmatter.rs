@@ -658,3 +658,21 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Reading and editing arbitrary WP files never panics; an edit keeps the body.
+        #[test]
+        fn frontmatter_never_panics(body in "(---\n)?[a-z_ :\\[\\]#'\"\n-]{0,200}(---\n)?[a-z ]{0,20}") {
+            if let Ok(f) = super::WpFile::parse("WP01.md", "WP01.md", body.clone()) {
+                let out = f.edited(&[("dependencies", super::FmValue::List(vec!["WP02".into()]))], &["dependencies"]);
+                prop_assert!(out.ends_with(f.body()));
+            }
+        }
+    }
+}

@@ -464,3 +464,39 @@ mod tests {
         assert!(doc.subtasks[1].done);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Arbitrary bytes (as the lossy UTF-8 a file read would give) never panic the parser,
+        /// and every span it returns lies inside the text on character boundaries.
+        #[test]
+        fn parser_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let text = String::from_utf8_lossy(&bytes);
+            let doc = super::parse(&text).expect("the grammar accepts every input");
+            for s in &doc.sections {
+                prop_assert!(s.body.end <= text.len() && text.is_char_boundary(s.body.start));
+                for d in &s.deps {
+                    prop_assert_eq!(&text[d.span.clone()], d.wp.as_str());
+                }
+            }
+        }
+
+        /// Text built from tasks.md's own vocabulary reaches the interesting rules.
+        #[test]
+        fn parser_never_panics_on_tasks_like_text(parts in proptest::collection::vec(
+            prop_oneof![
+                Just("## WP01"), Just("### WP02: x"), Just("## Work Package WP03"), Just("#### WP04"),
+                Just("## Notes"), Just("## Dependencies"), Just("**Dependencies**:"), Just("Depends on WP01, WP0"),
+                Just("- WP02"), Just("- [ ] T001 x"), Just("\n"), Just("\r\n"), Just(" "), Just("é"), Just("\u{feff}"),
+                Just("Requirement Refs: FR-1"), Just("WP"), Just(","), Just("##"),
+            ], 0..60)) {
+            let text: String = parts.concat();
+            prop_assert!(super::parse(&text).is_ok());
+        }
+    }
+}

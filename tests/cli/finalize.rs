@@ -20,7 +20,11 @@ impl Project {
         let m = root.join("kitty-specs/001-m/tasks");
         std::fs::create_dir_all(&m).expect("mkdir");
         std::fs::write(root.join("kitty-specs/001-m/spec.md"), spec).expect("write");
-        std::fs::write(root.join("kitty-specs/001-m/meta.json"), "{\"mission_id\": \"01KZ00000000000000000000MM\"}\n").expect("write");
+        std::fs::write(
+            root.join("kitty-specs/001-m/meta.json"),
+            "{\"mission_id\": \"01KZ00000000000000000000MM\"}\n",
+        )
+        .expect("write");
         std::fs::write(root.join("kitty-specs/001-m/tasks.md"), tasks_md).expect("write");
         for (name, text) in wps {
             std::fs::write(m.join(name), text).expect("write");
@@ -54,7 +58,11 @@ impl Project {
         let mut args = vec!["--json"];
         args.extend_from_slice(extra);
         let (code, stdout, _) = self.finalize(&args);
-        (code, serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("one JSON document on stdout ({e}): {stdout}")))
+        (
+            code,
+            serde_json::from_str(&stdout)
+                .unwrap_or_else(|e| panic!("one JSON document on stdout ({e}): {stdout}")),
+        )
     }
 
     fn read(&self, rel: &str) -> String {
@@ -86,7 +94,10 @@ impl Project {
 const SPEC: &str = "# Spec\n- FR-001 one\n- FR-002 two\n";
 
 fn wp(id: &str, refs: &str, owned: &str, extra: &str) -> String {
-    format!("---\nwork_package_id: {id}\ntitle: {id} title\nrequirement_refs: [{refs}]\nexecution_mode: code_change\nowned_files: [{owned}]\nauthoritative_surface: {}\n{extra}---\n# {id}\n", owned.trim_end_matches("**"))
+    format!(
+        "---\nwork_package_id: {id}\ntitle: {id} title\nrequirement_refs: [{refs}]\nexecution_mode: code_change\nowned_files: [{owned}]\nauthoritative_surface: {}\n{extra}---\n# {id}\n",
+        owned.trim_end_matches("**")
+    )
 }
 
 fn frontmatter_deps(text: &str) -> Vec<String> {
@@ -94,7 +105,11 @@ fn frontmatter_deps(text: &str) -> Vec<String> {
     let v: yaml_serde::Value = yaml_serde::from_str(&text[4..end]).expect("yaml");
     v.get("dependencies")
         .and_then(|d| d.as_sequence())
-        .map(|s| s.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .map(|s| {
+            s.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_else(|| panic!("dependencies key written: {text}"))
 }
 
@@ -106,16 +121,26 @@ fn fr304(wp02_extra: &str) {
         tasks,
         &[
             ("WP01-first.md", &wp("WP01", "FR-001", "src/a/**", "")),
-            ("WP02-second.md", &wp("WP02", "FR-002", "src/b/**", wp02_extra)),
+            (
+                "WP02-second.md",
+                &wp("WP02", "FR-002", "src/b/**", wp02_extra),
+            ),
         ],
     );
     let (code, json) = p.json(&[]);
     assert_eq!(code, 0, "{json}");
     assert_eq!(json["dependencies_parsed"]["WP02"], serde_json::json!([]));
     assert!(frontmatter_deps(&p.read("tasks/WP02-second.md")).is_empty());
-    assert_eq!(json["lanes"]["lane_ids"], serde_json::json!(["lane-a", "lane-b"]));
+    assert_eq!(
+        json["lanes"]["lane_ids"],
+        serde_json::json!(["lane-a", "lane-b"])
+    );
     let lanes: Value = serde_json::from_str(&p.read("lanes.json")).expect("lanes.json");
-    assert_eq!(lanes["lanes"][1]["wp_ids"], serde_json::json!(["WP02"]), "WP02 has its own lane");
+    assert_eq!(
+        lanes["lanes"][1]["wp_ids"],
+        serde_json::json!(["WP02"]),
+        "WP02 has its own lane"
+    );
 }
 
 #[test]
@@ -134,8 +159,24 @@ fn two_wp_project() -> Project {
         SPEC,
         tasks,
         &[
-            ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "# keep this comment\ncustom_key: kept\n")),
-            ("WP02-b.md", &wp("WP02", "FR-002", "src/b/**", "lane: planned\nhistory:\n- at: '2026-01-01T00:00:00Z'\n  actor: system\n")),
+            (
+                "WP01-a.md",
+                &wp(
+                    "WP01",
+                    "FR-001",
+                    "src/a/**",
+                    "# keep this comment\ncustom_key: kept\n",
+                ),
+            ),
+            (
+                "WP02-b.md",
+                &wp(
+                    "WP02",
+                    "FR-002",
+                    "src/b/**",
+                    "lane: planned\nhistory:\n- at: '2026-01-01T00:00:00Z'\n  actor: system\n",
+                ),
+            ),
         ],
     )
 }
@@ -153,9 +194,15 @@ fn success_writes_lanes_frontmatter_and_status_and_commits_them() {
     assert_eq!(frontmatter_deps(&p.read("tasks/WP02-b.md")), ["WP01"]);
     // Surgical: comments, unknown keys, `lane:` and history mappings stay as written.
     let wp1 = p.read("tasks/WP01-a.md");
-    assert!(wp1.contains("# keep this comment\ncustom_key: kept\n"), "{wp1}");
+    assert!(
+        wp1.contains("# keep this comment\ncustom_key: kept\n"),
+        "{wp1}"
+    );
     let wp2 = p.read("tasks/WP02-b.md");
-    assert!(wp2.contains("lane: planned\nhistory:\n- at: '2026-01-01T00:00:00Z'\n  actor: system\n"), "{wp2}");
+    assert!(
+        wp2.contains("lane: planned\nhistory:\n- at: '2026-01-01T00:00:00Z'\n  actor: system\n"),
+        "{wp2}"
+    );
     assert!(!wp2.contains("!!omap"));
     // Status files are written and committed (nothing left dirty).
     assert_eq!(p.read("status.events.jsonl").lines().count(), 2);
@@ -213,7 +260,14 @@ fn a_failing_run_leaves_every_file_byte_identical() {
 
 #[test]
 fn json_stdout_is_one_document_and_warnings_go_to_stderr() {
-    let p = Project::new(SPEC, "## WP01\n", &[("WP01-a.md", &wp("WP01", "FR-001, FR-002", "src/nowhere/**", ""))]);
+    let p = Project::new(
+        SPEC,
+        "## WP01\n",
+        &[(
+            "WP01-a.md",
+            &wp("WP01", "FR-001, FR-002", "src/nowhere/**", ""),
+        )],
+    );
     std::fs::remove_file(p.mission().join("meta.json")).expect("rm");
     let (code, stdout, stderr) = p.finalize(&["--json", "--validate-only"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
@@ -227,15 +281,28 @@ fn three_digit_ids_and_lanes_past_z() {
     let mut tasks = String::new();
     let mut files = Vec::new();
     for n in 1..=28 {
-        let id = if n == 28 { "WP100".to_owned() } else { format!("WP{n:02}") };
+        let id = if n == 28 {
+            "WP100".to_owned()
+        } else {
+            format!("WP{n:02}")
+        };
         tasks.push_str(&format!("## {id}\n**Dependencies**: none\n\n"));
-        files.push((format!("{id}-x.md"), wp(&id, "FR-001, FR-002", &format!("src/m{n:02}/**"), "")));
+        files.push((
+            format!("{id}-x.md"),
+            wp(&id, "FR-001, FR-002", &format!("src/m{n:02}/**"), ""),
+        ));
     }
-    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let p = Project::new(SPEC, &tasks, &refs);
     let (code, json) = p.json(&["--validate-only"]);
     assert_eq!(code, 0, "{json}");
-    let ids = json["validation"]["lanes_preview"]["lane_ids"].as_array().expect("ids").clone();
+    let ids = json["validation"]["lanes_preview"]["lane_ids"]
+        .as_array()
+        .expect("ids")
+        .clone();
     assert_eq!(ids.len(), 28);
     assert_eq!(ids[25], "lane-z");
     assert_eq!(ids[26], "lane-aa");
@@ -251,26 +318,49 @@ fn frontmatter_dependencies_kept_from_frontmatter_join_lanes() {
         "## WP01\n## WP02\n",
         &[
             ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "")),
-            ("WP02-b.md", &wp("WP02", "FR-002", "src/b/**", "dependencies: [WP01]\n")),
+            (
+                "WP02-b.md",
+                &wp("WP02", "FR-002", "src/b/**", "dependencies: [WP01]\n"),
+            ),
         ],
     );
     let (code, json) = p.json(&["--validate-only"]);
     assert_eq!(code, 0, "{json}");
     assert_eq!(json["would_preserve"], serde_json::json!(["WP02"]));
-    assert_eq!(json["validation"]["lanes_preview"]["lane_ids"], serde_json::json!(["lane-a"]));
+    assert_eq!(
+        json["validation"]["lanes_preview"]["lane_ids"],
+        serde_json::json!(["lane-a"])
+    );
 }
 
 #[test]
 fn the_example_project_finalizes() {
     let dir = tempfile::tempdir().expect("tempdir");
-    copy_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-project"), dir.path());
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-project"),
+        dir.path(),
+    );
     git_init_commit(dir.path());
     let out = spec_kitty(dir.path())
-        .args(["agent", "mission", "finalize-tasks", "--mission", "001-demo", "--json"])
+        .args([
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "001-demo",
+            "--json",
+        ])
         .output()
         .expect("runs");
     let json: Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(json["lanes"]["lane_ids"], serde_json::json!(["lane-a", "lane-b", "lane-planning"]), "{json}");
-    assert_eq!(json["lanes"]["planning_artifact_wps"], serde_json::json!(["WP01"]));
+    assert_eq!(
+        json["lanes"]["lane_ids"],
+        serde_json::json!(["lane-a", "lane-b", "lane-planning"]),
+        "{json}"
+    );
+    assert_eq!(
+        json["lanes"]["planning_artifact_wps"],
+        serde_json::json!(["WP01"])
+    );
     assert_eq!(json["ownership_warnings"], serde_json::json!([]));
 }
