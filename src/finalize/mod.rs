@@ -116,10 +116,13 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     checks::disagreements(&loaded, &resolution)?;
 
     // Frontmatter: what each WP would become.
-    let mut plans: Vec<WpPlan> = Vec::new();
-    for wp in &loaded.wps {
-        plans.push(plan_wp(wp, &resolution, &refs, &branch, &loaded.slug));
-    }
+    let refs_by_wp: HashMap<&str, &Vec<String>> =
+        refs.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let plans: Vec<WpPlan> = loaded
+        .wps
+        .iter()
+        .map(|wp| plan_wp(wp, &resolution, &refs_by_wp, &branch, &loaded.slug))
+        .collect();
     let mut ownership_warnings: Vec<String> = Vec::new();
     for (wp, plan) in loaded.wps.iter().zip(&plans) {
         if plan.broad_fallback {
@@ -663,7 +666,7 @@ pub(crate) struct WpPlan {
 fn plan_wp(
     wp: &Wp,
     res: &Resolution,
-    refs: &[(String, Vec<String>)],
+    refs: &HashMap<&str, &Vec<String>>,
     branch: &str,
     slug: &str,
 ) -> WpPlan {
@@ -680,9 +683,8 @@ fn plan_wp(
         changes.push(("dependencies", FmValue::List(deps)));
     }
     let my_refs = refs
-        .iter()
-        .find(|(k, _)| k == &wp.id)
-        .map(|(_, v)| v.clone())
+        .get(wp.id.as_str())
+        .map(|v| (*v).clone())
         .unwrap_or_default();
     if !wp.file.raw_has_requirement_refs || meta.requirement_refs.as_ref() != Some(&my_refs) {
         changes.push(("requirement_refs", FmValue::List(my_refs)));

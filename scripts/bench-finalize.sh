@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Benchmarks `finalize-tasks --validate-only` (process start included) on synthetic missions of 30,
+# 1,000 and 10,000 WPs. With BENCH_311=1 it also times spec-kitty 3.1.1 on the 30-WP mission, in a
+# venv of its own under bench/out (never in CI).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+out="$here/bench/out"; mkdir -p "$out"
+cargo build --release --locked --quiet --manifest-path "$here/Cargo.toml"
+bin="${CARGO_TARGET_DIR:-$here/target}/release/spec-kitty"
+run() { # dir runs
+  local dir=$1 runs=$2 t0 t1 best=999999999999 total=0
+  for _ in $(seq "$runs"); do
+    t0=$(date +%s%N); (cd "$dir" && "$bin" agent mission finalize-tasks --mission 001-bench --validate-only --json >/dev/null 2>&1); t1=$(date +%s%N)
+    local dt=$(( (t1 - t0) / 1000 )); total=$((total + dt)); (( dt < best )) && best=$dt
+  done
+  echo "mean $((total / runs / 1000)).$(( (total / runs) % 1000 / 100 )) ms, best $((best / 1000)).$(( best % 1000 / 100 )) ms over $runs runs"
+}
+for n in 30 1000 10000; do
+  d="$out/m$n"; rm -rf "$d"; python3 "$here/scripts/gen-mission.py" "$d" "$n"
+  runs=20; [ "$n" -ge 10000 ] && runs=5
+  echo "$n WPs: $(run "$d" $runs)"
+done
+if [ "${BENCH_311:-}" = 1 ]; then
+  [ -x "$out/venv/bin/spec-kitty" ] || { python3 -m venv "$out/venv" && "$out/venv/bin/pip" install -q spec-kitty-cli==3.1.1 typer==0.24.1 click; }
+  d="$out/m30"; t0=$(date +%s%N)
+  for _ in 1 2 3; do (cd "$d" && "$out/venv/bin/spec-kitty" agent mission finalize-tasks --mission 001-bench --validate-only --json >/dev/null 2>&1 || true); done
+  t1=$(date +%s%N); echo "spec-kitty 3.1.1, 30 WPs: mean $(( (t1 - t0) / 3 / 1000000 )) ms over 3 runs"
+fi
