@@ -10,7 +10,29 @@ mod fixtures;
 #[path = "cli/support.rs"]
 mod support;
 
+/// The trycmd snapshot cases. `git` is registered so `.trycmd` cases can set up a repository;
+/// every command runs with a fixed git identity and no user or system git config.
 #[test]
 fn trycmd_cases() {
-    trycmd::TestCases::new().case("tests/cmd/*.toml");
+    let cases = trycmd::TestCases::new();
+    cases
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("NO_COLOR", "1")
+        .register_bin("git", find_on_path("git"))
+        .case("tests/cmd/*.toml")
+        .case("tests/cmd/*.trycmd");
+}
+
+fn find_on_path(name: &str) -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| std::path::PathBuf::from(name))
 }
