@@ -228,10 +228,7 @@ pub(super) fn requirement_mapping(
         strings(&unmapped),
     );
     payload.insert("dependencies_parsed".into(), super::map_json(parsed));
-    payload.insert(
-        "requirement_refs_parsed".into(),
-        super::refs_json(loaded, refs),
-    );
+    payload.insert("requirement_refs_parsed".into(), super::refs_json(refs));
 
     let mut diags = Vec::new();
     for id in &missing {

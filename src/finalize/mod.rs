@@ -47,7 +47,20 @@ pub struct Report {
     pub warnings: Vec<Diag>,
 }
 
-/// The frontmatter keys finalize owns, in 3.1.1's order (also the insertion order for new keys).
+/// The order in which 3.1.1 reported changed fields.
+const REPORT_ORDER: [&str; 8] = [
+    "dependencies",
+    "planning_base_branch",
+    "merge_target_branch",
+    "branch_strategy",
+    "requirement_refs",
+    "execution_mode",
+    "owned_files",
+    "authoritative_surface",
+];
+
+/// 3.1.1's serializer key order for the keys finalize writes: a missing key is inserted after the
+/// nearest key that precedes it here.
 const OWNED_ORDER: [&str; 10] = [
     "work_package_id",
     "title",
@@ -213,7 +226,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         .map(|p| p.id.clone())
         .collect();
     let deps_parsed = map_json(&parsed);
-    let refs_json = refs_json(&loaded, &refs);
+    let refs_json = refs_json(&refs);
 
     if opts.validate_only {
         return Ok(validate_only_report(ValidateOnly {
@@ -621,33 +634,39 @@ fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
     }
 }
 
-/// Requirement refs per readable WP (file order): frontmatter first, tasks.md as the fallback.
+/// Requirement refs as 3.1.1 collected them: every WP file (an unreadable one counts as having
+/// none) from its frontmatter, then tasks.md sections fill in WPs that have none, including WPs
+/// that have a section but no file. Keys are sorted.
 fn requirement_refs(loaded: &Loaded) -> Vec<(String, Vec<String>)> {
-    let mut fallback: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut refs: BTreeMap<String, Vec<String>> = loaded
+        .file_ids
+        .iter()
+        .map(|id| (id.clone(), Vec::new()))
+        .collect();
+    for w in &loaded.wps {
+        refs.insert(
+            w.id.clone(),
+            requirements::normalise_refs(w.file.meta.requirement_refs.as_deref().unwrap_or(&[])),
+        );
+    }
     if loaded.wps_yaml.is_none() && loaded.tasks_md.is_some() {
+        // A later section for the same id replaces an earlier one (3.1.1 kept a dict).
+        let mut sections: HashMap<&str, Vec<String>> = HashMap::new();
         for s in &loaded.doc.req_sections {
-            fallback.insert(&s.id, s.refs.iter().map(|r| r.id.clone()).collect());
+            sections.insert(&s.id, s.refs.iter().map(|r| r.id.clone()).collect());
+        }
+        for (id, found) in sections {
+            if !found.is_empty() && refs.get(id).is_none_or(Vec::is_empty) {
+                refs.insert(id.to_owned(), found);
+            }
         }
     }
-    loaded
-        .wps
-        .iter()
-        .map(|w| {
-            let own = requirements::normalise_refs(
-                w.file.meta.requirement_refs.as_deref().unwrap_or(&[]),
-            );
-            let refs = if own.is_empty() {
-                fallback.get(w.id.as_str()).cloned().unwrap_or_default()
-            } else {
-                own
-            };
-            (w.id.clone(), refs)
-        })
-        .collect()
+    let mut out: Vec<(String, Vec<String>)> = refs.into_iter().collect();
+    out.sort_by(|a, b| wp_cmp(&a.0, &b.0));
+    out
 }
 
-fn refs_json(loaded: &Loaded, refs: &[(String, Vec<String>)]) -> Value {
-    let _ = loaded;
+fn refs_json(refs: &[(String, Vec<String>)]) -> Value {
     Value::Object(refs.iter().map(|(k, v)| (k.clone(), strings(v))).collect())
 }
 
@@ -710,33 +729,35 @@ fn plan_wp(
             changes.push((key, FmValue::Str(want)));
         }
     }
+    // Ownership: when the mode or the globs are missing, 3.1.1 inferred a whole manifest from the
+    // file's full text (frontmatter included) and took the missing fields from it; a missing
+    // surface comes from the *inferred* globs even when owned_files were given.
     let raw: &str = &wp.file.source.text;
     let mode_missing = meta.execution_mode.as_deref().is_none_or(str::is_empty);
     let owned_missing = meta.owned_files.as_ref().is_none_or(Vec::is_empty);
-    let execution_mode = if mode_missing {
-        let m = ownership::infer_execution_mode(raw).to_owned();
-        changes.push(("execution_mode", FmValue::Str(m.clone())));
-        m
-    } else {
-        meta.execution_mode.clone().unwrap_or_default()
-    };
+    let mut execution_mode = meta.execution_mode.clone().unwrap_or_default();
+    let mut owned_files = meta.owned_files.clone().unwrap_or_default();
+    let mut surface = meta.authoritative_surface.clone().unwrap_or_default();
     let mut broad_fallback = false;
-    let owned_files = if owned_missing {
+    if mode_missing || owned_missing {
         let (globs, fallback) = ownership::infer_owned_files(raw, slug);
         broad_fallback = fallback;
-        changes.push(("owned_files", FmValue::List(globs.clone())));
-        globs
-    } else {
-        meta.owned_files.clone().unwrap_or_default()
-    };
-    let mut surface = meta.authoritative_surface.clone().unwrap_or_default();
-    if (mode_missing || owned_missing) && surface.is_empty() {
-        surface = ownership::infer_surface(&owned_files);
-        changes.push(("authoritative_surface", FmValue::Str(surface.clone())));
+        if mode_missing {
+            execution_mode = ownership::infer_execution_mode(raw).to_owned();
+            changes.push(("execution_mode", FmValue::Str(execution_mode.clone())));
+        }
+        if owned_missing {
+            owned_files = globs.clone();
+            changes.push(("owned_files", FmValue::List(globs.clone())));
+        }
+        if surface.is_empty() {
+            surface = ownership::infer_surface(&globs);
+            changes.push(("authoritative_surface", FmValue::Str(surface.clone())));
+        }
     }
-    // Keep 3.1.1's field order for reports.
+    // 3.1.1's order of changed fields (the `would_modify` payload).
     changes.sort_by_key(|(k, _)| {
-        OWNED_ORDER
+        REPORT_ORDER
             .iter()
             .position(|o| o == k)
             .unwrap_or(usize::MAX)
