@@ -694,3 +694,25 @@ fn prep_refuses_what_it_cannot_propose() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("Cargo.toml"));
 }
+
+// ---- this repository (FR-601) ----
+
+#[test]
+fn this_repository_carries_one_version_and_its_changelog_section() {
+    // Tags are left out of this test (a developer's local tags must not fail it); CI runs the
+    // whole `release check --mode branch` on the repository in `.ci/run`.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let report = json(&run(root, &["release", "check", "--json"]));
+    assert_eq!(report["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(report["metadata_version"], env!("CARGO_PKG_VERSION"));
+    let codes = codes(&report);
+    for code in [
+        "release::version-format",
+        "release::version-mismatch",
+        "release::metadata-missing",
+        "release::changelog-section",
+        "release::changelog-missing",
+    ] {
+        assert!(!codes.contains(&code.to_owned()), "{code}: {report}");
+    }
+}
