@@ -97,6 +97,7 @@ fn version_prints_name_and_version_and_touches_nothing() {
             text(&out.stdout),
             format!("spec-kitty {}\n", env!("CARGO_PKG_VERSION"))
         );
+        // FR-601: this release is 3.1.1 (update with the version bump).
         assert_eq!(text(&out.stdout), "spec-kitty 3.1.1\n");
         assert!(out.stderr.is_empty());
     }
