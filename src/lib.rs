@@ -12,6 +12,7 @@ pub mod graph;
 pub mod lanes;
 pub mod ownership;
 pub mod project;
+pub mod release;
 pub mod requirements;
 pub mod status;
 pub mod tasks;

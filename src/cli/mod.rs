@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod mission;
 pub mod output;
+mod release;
 
 /// spec-kitty: spec-driven development for AI coding agents.
 #[derive(Debug, Parser)]
@@ -27,6 +28,9 @@ enum Command {
     /// Commands for AI agents (missions, tasks, actions).
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// spec-kitty's own release tooling (run in the spec-kitty repository).
+    #[command(subcommand)]
+    Release(release::ReleaseCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -34,6 +38,9 @@ enum AgentCommand {
     /// Mission lifecycle: create, finalize-tasks.
     #[command(subcommand)]
     Mission(mission::MissionCommand),
+    /// Release preparation: draft the next version's changelog block.
+    #[command(subcommand)]
+    Release(release::AgentReleaseCommand),
 }
 
 /// Parses the command line, runs the command, and returns the process exit code:
@@ -42,5 +49,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Agent(AgentCommand::Mission(cmd)) => mission::run(cmd),
+        Command::Agent(AgentCommand::Release(cmd)) => release::run_agent(cmd),
+        Command::Release(cmd) => release::run(cmd),
     }
 }
