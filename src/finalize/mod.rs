@@ -33,6 +33,8 @@ pub struct Options {
     pub validate_only: bool,
     /// JSON mode (affects only the example command in mission errors).
     pub json: bool,
+    /// Drift gate: report what would change, write nothing (`Report::drift` tells the outcome).
+    pub check: bool,
 }
 
 /// A successful run: the JSON payload (without `spec_kitty_version`), the human lines for stdout,
@@ -45,6 +47,8 @@ pub struct Report {
     pub lines: Vec<String>,
     /// Warnings (stderr in every mode).
     pub warnings: Vec<Diag>,
+    /// With `check`: whether finalize would change any file.
+    pub drift: bool,
 }
 
 /// The order in which 3.1.1 reported changed fields.
@@ -107,11 +111,22 @@ pub(crate) struct Loaded {
     pub warnings: Vec<Diag>,
 }
 
-/// Runs finalize-tasks on one mission.
-pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Report, Failure> {
-    let branch = git::current_branch(root).unwrap_or_else(|| "main".to_owned());
-    let mut loaded = load(root, mission)?;
+/// Everything finalize knows about a mission before it validates or decides anything.
+pub(crate) struct Analysis {
+    pub loaded: Loaded,
+    pub branch: String,
+    /// The dependency map as tasks.md (or wps.yaml) declares it.
+    pub parsed: DepMap,
+    pub resolution: Resolution,
+    pub refs: Vec<(String, Vec<String>)>,
+    /// What each readable WP's frontmatter would become.
+    pub plans: Vec<WpPlan>,
+}
 
+/// Loads a mission and works out what finalize would do, without validating.
+pub(crate) fn analyze(root: &Path, mission: &MissionRef) -> Result<Analysis, Failure> {
+    let branch = git::current_branch(root).unwrap_or_else(|| "main".to_owned());
+    let loaded = load(root, mission)?;
     // Dependencies: from wps.yaml, else tasks.md; then the resolved map (3.1.1's precedence, with
     // kept frontmatter lists used for validation and lanes too: a deliberate difference).
     let parsed = match &loaded.wps_yaml {
@@ -120,6 +135,33 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     };
     let resolution = resolve(&loaded, &parsed);
     let refs = requirement_refs(&loaded);
+    let refs_by_wp: HashMap<&str, &Vec<String>> =
+        refs.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let plans: Vec<WpPlan> = loaded
+        .wps
+        .iter()
+        .map(|wp| plan_wp(wp, &resolution, &refs_by_wp, &branch, &loaded.slug))
+        .collect();
+    Ok(Analysis {
+        loaded,
+        branch,
+        parsed,
+        resolution,
+        refs,
+        plans,
+    })
+}
+
+/// Runs finalize-tasks on one mission.
+pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Report, Failure> {
+    let Analysis {
+        mut loaded,
+        branch,
+        parsed,
+        resolution,
+        refs,
+        plans,
+    } = analyze(root, mission)?;
 
     if !resolution.map.is_empty() {
         checks::cycles(&loaded, &resolution)?;
@@ -128,14 +170,6 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     checks::requirement_mapping(&loaded, &parsed, &refs)?;
     checks::disagreements(&loaded, &resolution)?;
 
-    // Frontmatter: what each WP would become.
-    let refs_by_wp: HashMap<&str, &Vec<String>> =
-        refs.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let plans: Vec<WpPlan> = loaded
-        .wps
-        .iter()
-        .map(|wp| plan_wp(wp, &resolution, &refs_by_wp, &branch, &loaded.slug))
-        .collect();
     let mut ownership_warnings: Vec<String> = Vec::new();
     for (wp, plan) in loaded.wps.iter().zip(&plans) {
         if plan.broad_fallback {
@@ -228,26 +262,6 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     let deps_parsed = map_json(&parsed);
     let refs_json = refs_json(&refs);
 
-    if opts.validate_only {
-        return Ok(validate_only_report(ValidateOnly {
-            loaded: &loaded,
-            plans: &plans,
-            preserved: &preserved,
-            unchanged: &unchanged,
-            updated: updated.len(),
-            ownership_warnings,
-            bootstrap: &bootstrap,
-            lanes: lane_plan.as_ref(),
-        }));
-    }
-
-    // Everything validated. Nothing has been written yet; git must be usable before we start.
-    if !git::is_repo(root) {
-        return Err(Failure::simple(
-            Diag::error("git::not-a-repository", format!("`{}` is not a git repository; finalize-tasks commits the planning files", root.display()))
-                .with_help("run `git init` (and make a first commit) in the project root, or use --validate-only"),
-        ));
-    }
     let mut writes: Vec<(PathBuf, String)> = Vec::new();
     for (wp, plan) in loaded.wps.iter().zip(&plans) {
         if !plan.changes.is_empty() {
@@ -269,6 +283,29 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         if std::fs::read_to_string(&lanes_path).ok().as_deref() != Some(text.as_str()) {
             writes.push((lanes_path.clone(), text));
         }
+    }
+    if opts.check {
+        return Ok(check_report(root, &loaded, &plans, &writes, &bootstrap));
+    }
+    if opts.validate_only {
+        return Ok(validate_only_report(ValidateOnly {
+            loaded: &loaded,
+            plans: &plans,
+            preserved: &preserved,
+            unchanged: &unchanged,
+            updated: updated.len(),
+            ownership_warnings,
+            bootstrap: &bootstrap,
+            lanes: lane_plan.as_ref(),
+        }));
+    }
+
+    // Everything validated. Nothing has been written yet; git must be usable before we start.
+    if !git::is_repo(root) {
+        return Err(Failure::simple(
+            Diag::error("git::not-a-repository", format!("`{}` is not a git repository; finalize-tasks commits the planning files", root.display()))
+                .with_help("run `git init` (and make a first commit) in the project root, or use --validate-only"),
+        ));
     }
     for (path, text) in &writes {
         write_atomic(path, text.as_bytes())
@@ -399,6 +436,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         payload,
         lines,
         warnings: std::mem::take(&mut loaded.warnings),
+        drift: false,
     })
 }
 
@@ -922,6 +960,87 @@ fn validate_only_report(v: ValidateOnly<'_>) -> Report {
         payload,
         lines,
         warnings: v.loaded.warnings.clone(),
+        drift: false,
+    }
+}
+
+/// The drift gate's report: every file finalize would write, and why.
+fn check_report(
+    root: &Path,
+    loaded: &Loaded,
+    plans: &[WpPlan],
+    writes: &[(PathBuf, String)],
+    bootstrap: &Bootstrap,
+) -> Report {
+    let mut files: Vec<Value> = Vec::new();
+    let mut lines = Vec::new();
+    for (path, _) in writes {
+        let rel = rel_path(root, path);
+        let fields: Vec<String> = loaded
+            .wps
+            .iter()
+            .zip(plans)
+            .find(|(w, _)| &w.path == path)
+            .map(|(_, p)| p.changes.iter().map(|(k, _)| (*k).to_owned()).collect())
+            .unwrap_or_default();
+        let exists = path.exists();
+        lines.push(if fields.is_empty() {
+            format!("  {} {rel}", if exists { "M" } else { "A" })
+        } else {
+            format!("  M {rel} ({})", fields.join(", "))
+        });
+        files.push(serde_json::json!({"path": rel, "change": if exists { "modify" } else { "create" }, "fields": fields}));
+    }
+    if !bootstrap.new_events.is_empty() {
+        let events = rel_path(root, &loaded.dir.join(status::EVENTS_FILE));
+        let snapshot = rel_path(root, &loaded.dir.join(status::STATUS_FILE));
+        let ids: Vec<&str> = bootstrap
+            .new_events
+            .iter()
+            .map(|e| e.wp_id.as_str())
+            .collect();
+        let mark = |p: &Path| if p.exists() { "M" } else { "A" };
+        lines.push(format!(
+            "  {} {events} (seed {})",
+            mark(&loaded.dir.join(status::EVENTS_FILE)),
+            ids.join(", ")
+        ));
+        lines.push(format!(
+            "  {} {snapshot}",
+            mark(&loaded.dir.join(status::STATUS_FILE))
+        ));
+        files.push(serde_json::json!({"path": events, "change": "append", "fields": ids}));
+        files.push(serde_json::json!({"path": snapshot, "change": "modify", "fields": []}));
+    }
+    let drift = !files.is_empty();
+    let mut out = if drift {
+        vec![format!(
+            "✗ {}: finalize-tasks would change {} file(s):",
+            loaded.slug,
+            files.len()
+        )]
+    } else {
+        vec![format!("✓ {}: finalized files are up to date", loaded.slug)]
+    };
+    out.extend(lines);
+    if drift {
+        out.push(format!(
+            "Run `spec-kitty agent mission finalize-tasks --mission {}` and commit the result.",
+            loaded.slug
+        ));
+    }
+    let mut payload = Map::new();
+    payload.insert(
+        "result".into(),
+        if drift { "drift" } else { "up_to_date" }.into(),
+    );
+    payload.insert("mission_slug".into(), loaded.slug.clone().into());
+    payload.insert("files".into(), Value::Array(files));
+    Report {
+        payload,
+        lines: out,
+        warnings: loaded.warnings.clone(),
+        drift,
     }
 }
 
