@@ -7,6 +7,8 @@
 mod finalize;
 #[path = "cli/fixtures.rs"]
 mod fixtures;
+#[path = "cli/lint.rs"]
+mod lint;
 #[path = "cli/release.rs"]
 mod release;
 #[path = "cli/support.rs"]

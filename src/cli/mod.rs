@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod lint;
 mod mission;
 pub mod output;
 mod release;
@@ -31,6 +32,10 @@ enum Command {
     /// spec-kitty's own release tooling (run in the spec-kitty repository).
     #[command(subcommand)]
     Release(release::ReleaseCommand),
+    /// Check missions for CI: every finalize-tasks check, nothing written, every problem reported.
+    Lint(lint::LintArgs),
+    /// Show a mission's execution lanes, and with --explain why each WP is where it is.
+    Lanes(lint::LanesArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,6 +54,8 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Agent(AgentCommand::Mission(cmd)) => mission::run(cmd),
+        Command::Lint(args) => lint::run(args),
+        Command::Lanes(args) => lint::lanes(args),
         Command::Agent(AgentCommand::Release(cmd)) => release::run_agent(cmd),
         Command::Release(cmd) => release::run(cmd),
     }

@@ -6,7 +6,7 @@
 //! spec-kitty 3.1.1's order so the first failing one gives 3.1.1's JSON payload; nothing is
 //! written unless every check passed.
 
-mod checks;
+pub(crate) mod checks;
 mod wps_yaml;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -170,35 +170,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     checks::requirement_mapping(&loaded, &parsed, &refs)?;
     checks::disagreements(&loaded, &resolution)?;
 
-    let mut ownership_warnings: Vec<String> = Vec::new();
-    for (wp, plan) in loaded.wps.iter().zip(&plans) {
-        if plan.broad_fallback {
-            ownership_warnings.push(ownership::BROAD_FALLBACK_WARNING.to_owned());
-            loaded.warnings.push(
-                Diag::warning(
-                    "ownership::broad-fallback",
-                    format!("{}: {}", wp.id, ownership::BROAD_FALLBACK_WARNING),
-                )
-                .with_help("list the files this WP writes in `owned_files`"),
-            );
-        }
-    }
-    let owners = checks::ownership(&loaded, &plans)?;
-    let zero = checks::zero_match_globs(&loaded, &owners)?;
-    for (wp, msg) in zero {
-        loaded.warnings.push(
-            Diag::warning("ownership::glob-matches-nothing", msg.clone())
-                .with_help(format!("check the `owned_files` globs of {wp}; a glob for a file the WP will create is fine")),
-        );
-        ownership_warnings.push(msg);
-    }
-    for (wp, o) in owners_sorted(&owners) {
-        if let Some(w) = ownership::mode_warning(wp, &o.execution_mode, &o.owned_files) {
-            loaded
-                .warnings
-                .push(Diag::warning("ownership::mode-mismatch", w));
-        }
-    }
+    let (owners, ownership_warnings) = ownership_stage(&mut loaded, &plans)?;
 
     let meta = read_meta(&loaded.dir, &mut loaded.warnings);
     let mission_id = meta
@@ -206,15 +178,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         .and_then(Value::as_str)
         .map_or_else(|| loaded.slug.clone(), str::to_owned);
 
-    // Lanes need both manifests and a dependency map.
-    let lane_plan: Option<LanePlan> = if !owners.is_empty() && !resolution.map.is_empty() {
-        Some(
-            lanes::compute(&resolution.map, &owners)
-                .map_err(|e| checks::missing_manifest(&loaded, &e))?,
-        )
-    } else {
-        None
-    };
+    let lane_plan = lane_stage(&loaded, &resolution, &owners)?;
 
     // Status bootstrap.
     let events_path = loaded.dir.join(status::EVENTS_FILE);
@@ -438,6 +402,68 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         warnings: std::mem::take(&mut loaded.warnings),
         drift: false,
     })
+}
+
+/// The ownership stage: overlap and surface checks, then the warnings 3.1.1 gave (broad fallback,
+/// globs that match nothing, mode mismatches). Returns the manifests and the JSON
+/// `ownership_warnings`; the warnings are also added to `loaded.warnings` as diagnostics.
+pub(crate) fn ownership_stage(
+    loaded: &mut Loaded,
+    plans: &[WpPlan],
+) -> Result<(HashMap<String, WpOwnership>, Vec<String>), Failure> {
+    let mut json_warnings: Vec<String> = Vec::new();
+    let mut diags: Vec<Diag> = Vec::new();
+    for (wp, plan) in loaded.wps.iter().zip(plans) {
+        if plan.broad_fallback {
+            json_warnings.push(ownership::BROAD_FALLBACK_WARNING.to_owned());
+            diags.push(
+                Diag::warning(
+                    "ownership::broad-fallback",
+                    format!("{}: {}", wp.id, ownership::BROAD_FALLBACK_WARNING),
+                )
+                .at(
+                    &wp.file.source,
+                    wp.file.yaml.start..wp.file.yaml.start,
+                    "no `owned_files` here",
+                )
+                .with_help("list the files this WP writes in `owned_files`"),
+            );
+        }
+    }
+    let owners = checks::ownership(loaded, plans)?;
+    for (wp, msg) in checks::zero_match_globs(loaded, &owners)? {
+        let mut d = Diag::warning("ownership::glob-matches-nothing", msg.clone())
+            .with_help(format!("check the `owned_files` globs of {wp}; a glob for a file the WP will create is fine"));
+        if let Some(w) = loaded.wps.iter().find(|w| w.id == wp)
+            && let Some(span) = w.file.key_span("owned_files") {
+                d = d.at(&w.file.source, span, "matches nothing");
+            }
+        diags.push(d);
+        json_warnings.push(msg);
+    }
+    for (wp, o) in owners_sorted(&owners) {
+        if let Some(w) = ownership::mode_warning(wp, &o.execution_mode, &o.owned_files) {
+            diags.push(Diag::warning("ownership::mode-mismatch", w).with_help(
+                "planning_artifact WPs own planning files (kitty-specs/, docs/); code_change WPs own files under src/ or tests/",
+            ));
+        }
+    }
+    loaded.warnings.extend(diags);
+    Ok((owners, json_warnings))
+}
+
+/// Lanes, when there are both manifests and a dependency map.
+pub(crate) fn lane_stage(
+    loaded: &Loaded,
+    resolution: &Resolution,
+    owners: &HashMap<String, WpOwnership>,
+) -> Result<Option<LanePlan>, Failure> {
+    if owners.is_empty() || resolution.map.is_empty() {
+        return Ok(None);
+    }
+    lanes::compute(&resolution.map, owners)
+        .map(Some)
+        .map_err(|e| checks::missing_manifest(loaded, &e))
 }
 
 fn owners_sorted(owners: &HashMap<String, WpOwnership>) -> Vec<(&String, &WpOwnership)> {
