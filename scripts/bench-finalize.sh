@@ -4,7 +4,8 @@
 # venv of its own under bench/out (never in CI).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
-out="$here/bench/out"; mkdir -p "$out"
+# Outside the repository: inside it, the repository's own .kittify/ would be the project root.
+out="${BENCH_DIR:-${TMPDIR:-/tmp}/spec-kitty-bench}"; mkdir -p "$out"
 cargo build --release --locked --quiet --manifest-path "$here/Cargo.toml"
 bin="${CARGO_TARGET_DIR:-$here/target}/release/spec-kitty"
 run() { # dir runs

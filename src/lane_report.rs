@@ -43,7 +43,7 @@ pub fn report(root: &Path, mission: &MissionRef) -> Result<LaneReport, Failure> 
         refs,
         plans,
         ..
-    } = finalize::analyze(root, mission)?;
+    } = finalize::analyze(root, mission, &finalize::target_branch(root))?;
     if !resolution.map.is_empty() {
         checks::cycles(&loaded, &resolution)?;
         checks::references(&loaded, &resolution)?;

@@ -123,9 +123,18 @@ pub(crate) struct Analysis {
     pub plans: Vec<WpPlan>,
 }
 
-/// Loads a mission and works out what finalize would do, without validating.
-pub(crate) fn analyze(root: &Path, mission: &MissionRef) -> Result<Analysis, Failure> {
-    let branch = git::current_branch(root).unwrap_or_else(|| "main".to_owned());
+/// The branch finalize plans for: the checked-out branch, `main` on a detached HEAD or outside git.
+pub fn target_branch(root: &Path) -> String {
+    git::current_branch(root).unwrap_or_else(|| "main".to_owned())
+}
+
+/// Loads a mission and works out what finalize would do on `branch`, without validating.
+pub(crate) fn analyze(
+    root: &Path,
+    mission: &MissionRef,
+    branch: &str,
+) -> Result<Analysis, Failure> {
+    let branch = branch.to_owned();
     let loaded = load(root, mission)?;
     // Dependencies: from wps.yaml, else tasks.md; then the resolved map (3.1.1's precedence, with
     // kept frontmatter lists used for validation and lanes too: a deliberate difference).
@@ -161,7 +170,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         resolution,
         refs,
         plans,
-    } = analyze(root, mission)?;
+    } = analyze(root, mission, &target_branch(root))?;
 
     if !resolution.map.is_empty() {
         checks::cycles(&loaded, &resolution)?;
@@ -435,9 +444,10 @@ pub(crate) fn ownership_stage(
         let mut d = Diag::warning("ownership::glob-matches-nothing", msg.clone())
             .with_help(format!("check the `owned_files` globs of {wp}; a glob for a file the WP will create is fine"));
         if let Some(w) = loaded.wps.iter().find(|w| w.id == wp)
-            && let Some(span) = w.file.key_span("owned_files") {
-                d = d.at(&w.file.source, span, "matches nothing");
-            }
+            && let Some(span) = w.file.key_span("owned_files")
+        {
+            d = d.at(&w.file.source, span, "matches nothing");
+        }
         diags.push(d);
         json_warnings.push(msg);
     }
@@ -715,13 +725,20 @@ fn requirement_refs(loaded: &Loaded) -> Vec<(String, Vec<String>)> {
     }
     if loaded.wps_yaml.is_none() && loaded.tasks_md.is_some() {
         // A later section for the same id replaces an earlier one (3.1.1 kept a dict).
-        let mut sections: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut sections: HashMap<&str, std::ops::Range<usize>> = HashMap::new();
         for s in &loaded.doc.req_sections {
-            sections.insert(&s.id, s.refs.iter().map(|r| r.id.clone()).collect());
+            sections.insert(&s.id, s.body.clone());
         }
-        for (id, found) in sections {
-            if !found.is_empty() && refs.get(id).is_none_or(Vec::is_empty) {
-                refs.insert(id.to_owned(), found);
+        let text = loaded.tasks_md.as_ref().map_or("", |s| &s.text);
+        for (id, body) in sections {
+            if refs.get(id).is_none_or(Vec::is_empty) {
+                let found: Vec<String> = parse::section_refs(text, body)
+                    .into_iter()
+                    .map(|r| r.id)
+                    .collect();
+                if !found.is_empty() {
+                    refs.insert(id.to_owned(), found);
+                }
             }
         }
     }

@@ -72,6 +72,7 @@ impl MissionLint {
 
 /// Lints every mission under `kitty-specs/`, in name order.
 pub fn lint_all(root: &Path) -> Vec<MissionLint> {
+    let branch = finalize::target_branch(root);
     list_missions(root)
         .into_iter()
         .map(|slug| {
@@ -79,15 +80,19 @@ pub fn lint_all(root: &Path) -> Vec<MissionLint> {
                 dir: root.join(SPECS_DIR).join(&slug),
                 slug,
             };
-            lint_mission(root, &mission)
+            lint_on(root, &mission, &branch)
         })
         .collect()
 }
 
 /// Runs every finalize check on one mission (none stops the others) and the lint rules.
 pub fn lint_mission(root: &Path, mission: &MissionRef) -> MissionLint {
+    lint_on(root, mission, &finalize::target_branch(root))
+}
+
+fn lint_on(root: &Path, mission: &MissionRef, branch: &str) -> MissionLint {
     let mut diags: Vec<Diag> = Vec::new();
-    let analysis = match finalize::analyze(root, mission) {
+    let analysis = match finalize::analyze(root, mission, branch) {
         Ok(a) => a,
         Err(f) => {
             return MissionLint {
@@ -118,10 +123,9 @@ pub fn lint_mission(root: &Path, mission: &MissionRef) -> MissionLint {
     match finalize::ownership_stage(&mut loaded, &plans) {
         Ok((owners, _)) => {
             let acyclic = crate::graph::cycles_as_311(&resolution.map).is_empty();
-            if acyclic
-                && let Err(f) = finalize::lane_stage(&loaded, &resolution, &owners) {
-                    diags.extend(f.diagnostics);
-                }
+            if acyclic && let Err(f) = finalize::lane_stage(&loaded, &resolution, &owners) {
+                diags.extend(f.diagnostics);
+            }
         }
         Err(f) => diags.extend(f.diagnostics),
     }

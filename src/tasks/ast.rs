@@ -74,10 +74,8 @@ pub struct RefDecl {
 pub struct ReqSection {
     /// The WP id from the heading.
     pub id: String,
-    /// The section text.
+    /// The section text (its references: [`crate::tasks::parse::section_refs`]).
     pub body: Span,
-    /// References found, in order, de-duplicated.
-    pub refs: Vec<RefDecl>,
 }
 
 /// A subtask line (`- [ ] T001 ...`).

@@ -100,7 +100,7 @@ pub fn parse(text: &str) -> Result<TasksDoc, ParseError> {
     }
 
     build_dep_sections(text, &headings, &mut doc)?;
-    build_req_sections(text, &headings, &mut doc)?;
+    build_req_sections(&headings, text.len(), &mut doc);
     doc.other_h2 = headings
         .iter()
         .filter(|h| h.rule == Rule::h2_heading)
@@ -279,41 +279,42 @@ pub fn py_strip(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
 }
 
-fn build_req_sections(
-    text: &str,
-    headings: &[Heading],
-    doc: &mut TasksDoc,
-) -> Result<(), ParseError> {
+fn build_req_sections(headings: &[Heading], text_len: usize, doc: &mut TasksDoc) {
     let req: Vec<&Heading> = headings
         .iter()
         .filter(|h| matches!(h.rule, Rule::wp_heading | Rule::req_heading))
         .collect();
     for (i, h) in req.iter().enumerate() {
         let Some((id, id_span)) = &h.id else { continue };
-        let end = req.get(i + 1).map_or(text.len(), |n| n.start);
+        let end = req.get(i + 1).map_or(text_len, |n| n.start);
         let body = id_span.end..end.max(id_span.end);
-        let slice = &text[body.clone()];
-        let pairs =
-            TasksParser::parse(Rule::refs_scan, slice).map_err(|e| pest_error(e, body.start))?;
-        let mut refs: Vec<RefDecl> = Vec::new();
-        for value in pairs.flatten().filter(|p| p.as_rule() == Rule::refs_value) {
-            let base = body.start + value.as_span().start();
-            for (id, span) in crate::requirements::find_ids(value.as_str()) {
-                if !refs.iter().any(|r| r.id == id) {
-                    refs.push(RefDecl {
-                        id,
-                        span: base + span.start..base + span.end,
-                    });
-                }
-            }
-        }
         doc.req_sections.push(ReqSection {
             id: id.clone(),
             body,
-            refs,
         });
     }
-    Ok(())
+}
+
+/// The requirement references declared in a requirement section (`**Requirement Refs**: FR-001`
+/// lines), de-duplicated in order. Scanned on demand: only WPs whose frontmatter has no refs need
+/// them.
+pub fn section_refs(text: &str, body: Span) -> Vec<RefDecl> {
+    let Ok(pairs) = TasksParser::parse(Rule::refs_scan, &text[body.clone()]) else {
+        return Vec::new();
+    };
+    let mut refs: Vec<RefDecl> = Vec::new();
+    for value in pairs.flatten().filter(|p| p.as_rule() == Rule::refs_value) {
+        let base = body.start + value.as_span().start();
+        for (id, span) in crate::requirements::find_ids(value.as_str()) {
+            if !refs.iter().any(|r| r.id == id) {
+                refs.push(RefDecl {
+                    id,
+                    span: base + span.start..base + span.end,
+                });
+            }
+        }
+    }
+    refs
 }
 
 #[cfg(test)]
@@ -452,7 +453,15 @@ mod tests {
         let refs: Vec<(String, Vec<String>)> = doc
             .req_sections
             .iter()
-            .map(|s| (s.id.clone(), s.refs.iter().map(|r| r.id.clone()).collect()))
+            .map(|s| {
+                (
+                    s.id.clone(),
+                    section_refs(text, s.body.clone())
+                        .iter()
+                        .map(|r| r.id.clone())
+                        .collect(),
+                )
+            })
             .collect();
         assert_eq!(
             refs,
