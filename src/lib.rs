@@ -5,11 +5,14 @@
 //! `spec-kitty agent mission finalize-tasks` ([`finalize`]): tasks.md and the WP prompt files go in,
 //! WP frontmatter, `lanes.json` and the status event log come out.
 
+pub mod agents;
 pub mod diagnostics;
 pub mod finalize;
 pub mod git;
 pub mod graph;
+pub mod init;
 pub mod lanes;
+pub mod mission_create;
 pub mod ownership;
 pub mod project;
 pub mod requirements;

@@ -10,6 +10,8 @@ use super::output;
 
 #[derive(Debug, Subcommand)]
 pub enum MissionCommand {
+    /// Create a mission: kitty-specs/NNN-<slug>/ with a new mission_id, committed.
+    Create(super::mission_create::CreateArgs),
     /// Compile tasks.md and the WP prompt files into WP frontmatter, lanes.json and status events.
     FinalizeTasks(FinalizeArgs),
 }
@@ -29,6 +31,7 @@ pub struct FinalizeArgs {
 
 pub fn run(cmd: MissionCommand) -> ExitCode {
     match cmd {
+        MissionCommand::Create(args) => super::mission_create::run(args),
         MissionCommand::FinalizeTasks(args) => finalize(args),
     }
 }

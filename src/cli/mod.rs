@@ -7,7 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod init;
 mod mission;
+mod mission_create;
 pub mod output;
 
 /// spec-kitty: spec-driven development for AI coding agents.
@@ -24,6 +26,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Create a spec-kitty project: project files only, no git.
+    Init(init::InitArgs),
     /// Commands for AI agents (missions, tasks, actions).
     #[command(subcommand)]
     Agent(AgentCommand),
@@ -41,6 +45,7 @@ enum AgentCommand {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Init(args) => init::run(args),
         Command::Agent(AgentCommand::Mission(cmd)) => mission::run(cmd),
     }
 }
