@@ -49,11 +49,13 @@ pub const AGENTS: [Agent; 13] = [
     agent("claude", "Claude Code", ".claude/commands", MD),
     Agent {
         prompt_args: "{{args}}",
+        shim_args: "{{args}}",
         ..agent("gemini", "Gemini CLI", ".gemini/commands", Format::Toml)
     },
     agent("cursor", "Cursor", ".cursor/commands", MD),
     Agent {
         prompt_args: "{{args}}",
+        shim_args: "{{args}}",
         ..agent("qwen", "Qwen Code", ".qwen/commands", Format::Toml)
     },
     agent("opencode", "opencode", ".opencode/command", MD),
@@ -348,7 +350,7 @@ mod tests {
         let codex = find("codex").expect("agent").render(implement);
         assert!(codex.contains("`spec-kitty agent action implement $PROMPT --agent codex`"));
         let gemini = find("gemini").expect("agent").render(implement);
-        assert!(gemini.contains("spec-kitty agent action implement $ARGUMENTS --agent gemini"));
+        assert!(gemini.contains("spec-kitty agent action implement {{args}} --agent gemini"));
         assert!(gemini.starts_with("description = \"Implement a work package"));
     }
 

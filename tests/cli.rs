@@ -7,6 +7,10 @@
 mod finalize;
 #[path = "cli/fixtures.rs"]
 mod fixtures;
+#[path = "cli/init.rs"]
+mod init;
+#[path = "cli/mission_create.rs"]
+mod mission_create;
 #[path = "cli/support.rs"]
 mod support;
 

@@ -10,7 +10,7 @@ use super::output;
 
 #[derive(Debug, Subcommand)]
 pub enum MissionCommand {
-    /// Create a mission: kitty-specs/NNN-<slug>/ with a new mission_id, committed.
+    // Help text: `mission_create::CreateArgs` (a doc comment here would replace its long help).
     Create(super::mission_create::CreateArgs),
     /// Compile tasks.md and the WP prompt files into WP frontmatter, lanes.json and status events.
     FinalizeTasks(FinalizeArgs),

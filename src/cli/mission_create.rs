@@ -9,18 +9,21 @@ use spec_kitty::mission_create::{self, CreateOptions, DEFAULT_MISSION_TYPE};
 use super::output;
 
 #[derive(Debug, Args)]
-#[command(long_about = "\
+#[command(
+    about = "Create a mission: kitty-specs/NNN-<slug>/ with a new mission_id, committed",
+    long_about = "\
 Create a mission: kitty-specs/NNN-<slug>/ with spec.md, meta.json, tasks/ and an empty status log.
 
-The mission's identity is a new mission_id (a ULID) written to meta.json; the NNN- prefix is a display
-number. spec.md, meta.json and the tasks/ scaffold are committed on the current branch, each in a
-commit of its own that leaves anything else you staged alone.")]
+The mission's identity is a new mission_id (a ULID) written to meta.json; the NNN- prefix is
+only a display number. spec.md, meta.json and the tasks/ scaffold are committed on the current
+branch, each in a commit of its own that leaves anything else you staged alone."
+)]
 pub struct CreateArgs {
     /// The mission slug, kebab-case (`user-auth`); spec-kitty adds the `NNN-` prefix.
     #[arg(value_name = "SLUG")]
     pub slug: String,
     /// Mission type recorded in meta.json.
-    #[arg(long, value_name = "TYPE", default_value = DEFAULT_MISSION_TYPE, alias = "mission", hide_default_value = false)]
+    #[arg(long, value_name = "TYPE", default_value = DEFAULT_MISSION_TYPE, alias = "mission")]
     pub mission_type: String,
     /// Branch the mission merges into (default: the current branch).
     #[arg(long, value_name = "BRANCH")]

@@ -26,7 +26,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create a spec-kitty project: project files only, no git.
+    // Help text: `init::InitArgs` (a doc comment here would replace its long help).
     Init(init::InitArgs),
     /// Commands for AI agents (missions, tasks, actions).
     #[command(subcommand)]
