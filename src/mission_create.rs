@@ -13,7 +13,6 @@
 //! untracked.
 
 use std::collections::BTreeMap;
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -21,7 +20,7 @@ use serde_json::{Map, Value};
 use crate::diagnostics::{Diag, Failure, io_error};
 use crate::git;
 use crate::project::{self, SPECS_DIR};
-use crate::util::UtcTime;
+use crate::util::{UtcTime, lock_file};
 
 /// The default `--mission-type`.
 pub const DEFAULT_MISSION_TYPE: &str = "software-dev";
@@ -144,8 +143,8 @@ pub fn create(cwd: &Path, opts: &CreateOptions) -> Result<Created, Failure> {
         .map(|s| PathBuf::from(s.trim()))
         .map_err(|e| Failure::simple(Diag::error("mission::git", e.to_string())))?;
     let lock_path = git_dir.join("spec-kitty-locks").join("git.lock");
-    let _lock =
-        lock(&lock_path).map_err(|e| Failure::simple(io_error("mission::lock", &lock_path, &e)))?;
+    let _lock = lock_file(&lock_path)
+        .map_err(|e| Failure::simple(io_error("mission::lock", &lock_path, &e)))?;
 
     let (number, dir) = claim_dir(&root, &opts.slug)?;
     let mission_number = format!("{number:03}");
@@ -209,25 +208,6 @@ fn in_worktree(cwd: &Path) -> bool {
         .map(|d| d.join(".git"))
         .find(|g| g.exists())
         .is_some_and(|g| g.is_file())
-}
-
-/// Holds an exclusive lock on a sidecar file while alive.
-#[derive(Debug)]
-struct Lock {
-    _file: std::fs::File,
-}
-
-fn lock(path: &Path) -> std::io::Result<Lock> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)?;
-    file.lock()?;
-    Ok(Lock { _file: file })
 }
 
 /// The display number of a directory name: its leading digits, when there are at least three.
