@@ -144,8 +144,10 @@ impl Diag {
         self
     }
 
-    /// Attaches a related diagnostic (another place that is part of the same problem).
-    pub fn with_related(mut self, other: Diag) -> Self {
+    /// Attaches a related diagnostic (another place that is part of the same problem). It is
+    /// rendered as advice under the main one.
+    pub fn with_related(mut self, mut other: Diag) -> Self {
+        other.severity = Severity::Advice;
         self.related.push(other);
         self
     }

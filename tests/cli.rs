@@ -9,8 +9,12 @@ mod finalize;
 mod fixtures;
 #[path = "cli/init.rs"]
 mod init;
+#[path = "cli/lint.rs"]
+mod lint;
 #[path = "cli/mission_create.rs"]
 mod mission_create;
+#[path = "cli/release.rs"]
+mod release;
 #[path = "cli/support.rs"]
 mod support;
 

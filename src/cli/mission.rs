@@ -27,6 +27,9 @@ pub struct FinalizeArgs {
     /// Run every check and report what would change; write nothing.
     #[arg(long)]
     pub validate_only: bool,
+    /// Drift gate for CI: exit 1 and list the files if finalize would change any; write nothing.
+    #[arg(long, conflicts_with = "validate_only")]
+    pub check: bool,
 }
 
 pub fn run(cmd: MissionCommand) -> ExitCode {
@@ -62,6 +65,7 @@ fn finalize(args: FinalizeArgs) -> ExitCode {
     let opts = finalize::Options {
         validate_only: args.validate_only,
         json: args.json,
+        check: args.check,
     };
     match finalize::finalize(&root, &mission, opts) {
         Ok(report) => {
@@ -71,7 +75,11 @@ fn finalize(args: FinalizeArgs) -> ExitCode {
             } else {
                 output::stdout_lines(&report.lines);
             }
-            ExitCode::SUCCESS
+            if report.drift {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(f) => output::failure(f, args.json),
     }

@@ -8,9 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod init;
+mod lint;
 mod mission;
 mod mission_create;
 pub mod output;
+mod release;
 
 /// spec-kitty: spec-driven development for AI coding agents.
 #[derive(Debug, Parser)]
@@ -31,6 +33,13 @@ enum Command {
     /// Commands for AI agents (missions, tasks, actions).
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// spec-kitty's own release tooling (run in the spec-kitty repository).
+    #[command(subcommand)]
+    Release(release::ReleaseCommand),
+    /// Check missions for CI: every finalize-tasks check, nothing written, every problem reported.
+    Lint(lint::LintArgs),
+    /// Show a mission's execution lanes, and with --explain why each WP is where it is.
+    Lanes(lint::LanesArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,6 +47,9 @@ enum AgentCommand {
     /// Mission lifecycle: create, finalize-tasks.
     #[command(subcommand)]
     Mission(mission::MissionCommand),
+    /// Release preparation: draft the next version's changelog block.
+    #[command(subcommand)]
+    Release(release::AgentReleaseCommand),
 }
 
 /// Parses the command line, runs the command, and returns the process exit code:
@@ -47,5 +59,9 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Init(args) => init::run(args),
         Command::Agent(AgentCommand::Mission(cmd)) => mission::run(cmd),
+        Command::Lint(args) => lint::run(args),
+        Command::Lanes(args) => lint::lanes(args),
+        Command::Agent(AgentCommand::Release(cmd)) => release::run_agent(cmd),
+        Command::Release(cmd) => release::run(cmd),
     }
 }

@@ -40,6 +40,34 @@ pub fn prompt(text: &str) {
     let _ = err.flush();
 }
 
+/// Prints text as is on stdout.
+pub fn stdout_text(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+}
+
+/// Renders diagnostics to a string (for output on stdout).
+pub fn render(diags: &[Diag]) -> String {
+    let handler = handler_for(std::io::stdout().is_terminal());
+    let mut s = String::new();
+    for d in diags {
+        let _ = handler.render_report(&mut s, d);
+    }
+    s
+}
+
+/// The project root above the current directory.
+pub fn project_root() -> Result<std::path::PathBuf, Failure> {
+    let cwd = std::env::current_dir().map_err(|e| {
+        Failure::from(spec_kitty::diagnostics::io_error(
+            "io::cwd",
+            std::path::Path::new("."),
+            &e,
+        ))
+    })?;
+    spec_kitty::project::find_root(&cwd)
+}
+
 /// Renders diagnostics (errors or warnings) on stderr.
 pub fn diagnostics(diags: &[Diag]) {
     let handler = handler();
@@ -58,7 +86,11 @@ pub fn diagnostics(diags: &[Diag]) {
 }
 
 fn handler() -> GraphicalReportHandler {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    handler_for(std::io::stderr().is_terminal())
+}
+
+fn handler_for(terminal: bool) -> GraphicalReportHandler {
+    let color = terminal && std::env::var_os("NO_COLOR").is_none();
     let theme = if color {
         GraphicalTheme::unicode()
     } else {

@@ -79,7 +79,7 @@ fn at_dependency(
 
 /// Cycles: 3.1.1's DFS list for JSON; one diagnostic per strongly connected component, with a
 /// label on every dependency edge inside it.
-pub(super) fn cycles(loaded: &Loaded, res: &Resolution) -> Result<(), Failure> {
+pub(crate) fn cycles(loaded: &Loaded, res: &Resolution) -> Result<(), Failure> {
     let cycles = cycles_as_311(&res.map);
     if cycles.is_empty() {
         return Ok(());
@@ -130,7 +130,7 @@ pub(super) fn cycles(loaded: &Loaded, res: &Resolution) -> Result<(), Failure> {
 }
 
 /// References to WPs that have no section: JSON for the first failing WP, a diagnostic for each.
-pub(super) fn references(loaded: &Loaded, res: &Resolution) -> Result<(), Failure> {
+pub(crate) fn references(loaded: &Loaded, res: &Resolution) -> Result<(), Failure> {
     let errors = reference_errors(&res.map);
     let Some((first_wp, first_errors)) = errors.first() else {
         return Ok(());
@@ -170,7 +170,7 @@ pub(super) fn references(loaded: &Loaded, res: &Resolution) -> Result<(), Failur
 }
 
 /// Requirement mapping against spec.md.
-pub(super) fn requirement_mapping(
+pub(crate) fn requirement_mapping(
     loaded: &Loaded,
     parsed: &DepMap,
     refs: &[(String, Vec<String>)],
@@ -228,10 +228,7 @@ pub(super) fn requirement_mapping(
         strings(&unmapped),
     );
     payload.insert("dependencies_parsed".into(), super::map_json(parsed));
-    payload.insert(
-        "requirement_refs_parsed".into(),
-        super::refs_json(loaded, refs),
-    );
+    payload.insert("requirement_refs_parsed".into(), super::refs_json(refs));
 
     let mut diags = Vec::new();
     for id in &missing {
@@ -286,7 +283,7 @@ pub(super) fn requirement_mapping(
 }
 
 /// tasks.md and the frontmatter both declare dependencies, with different sets.
-pub(super) fn disagreements(loaded: &Loaded, res: &Resolution) -> Result<(), Failure> {
+pub(crate) fn disagreements(loaded: &Loaded, res: &Resolution) -> Result<(), Failure> {
     if res.conflicts.is_empty() {
         return Ok(());
     }
@@ -354,7 +351,7 @@ pub(super) fn disagreements(loaded: &Loaded, res: &Resolution) -> Result<(), Fai
 
 /// Ownership: overlapping globs between WPs and authoritative surfaces. Returns the manifests of
 /// every WP that has one (for lanes).
-pub(super) fn ownership(
+pub(crate) fn ownership(
     loaded: &Loaded,
     plans: &[WpPlan],
 ) -> Result<HashMap<String, WpOwnership>, Failure> {
@@ -408,7 +405,7 @@ pub(super) fn ownership(
 }
 
 /// Globs that match nothing in the repository (warnings), WPs in sorted order.
-pub(super) fn zero_match_globs(
+pub(crate) fn zero_match_globs(
     loaded: &Loaded,
     owners: &HashMap<String, WpOwnership>,
 ) -> Result<Vec<(String, String)>, Failure> {
@@ -455,7 +452,7 @@ pub(super) fn zero_match_globs(
 }
 
 /// A WP in the dependency map without an ownership manifest (no readable file, or no owned files).
-pub(super) fn missing_manifest(loaded: &Loaded, e: &MissingManifest) -> Failure {
+pub(crate) fn missing_manifest(loaded: &Loaded, e: &MissingManifest) -> Failure {
     let mut d = Diag::error("lanes::no-manifest", format!("{} has no ownership manifest, so it cannot be placed in a lane", e.id))
         .with_help(format!("add a readable `tasks/{}-<slug>.md` with `execution_mode` and `owned_files` in its frontmatter", e.id));
     if let (Some(src), Some(section)) = (

@@ -6,7 +6,7 @@
 //! spec-kitty 3.1.1's order so the first failing one gives 3.1.1's JSON payload; nothing is
 //! written unless every check passed.
 
-mod checks;
+pub(crate) mod checks;
 mod wps_yaml;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -33,6 +33,8 @@ pub struct Options {
     pub validate_only: bool,
     /// JSON mode (affects only the example command in mission errors).
     pub json: bool,
+    /// Drift gate: report what would change, write nothing (`Report::drift` tells the outcome).
+    pub check: bool,
 }
 
 /// A successful run: the JSON payload (without `spec_kitty_version`), the human lines for stdout,
@@ -45,9 +47,24 @@ pub struct Report {
     pub lines: Vec<String>,
     /// Warnings (stderr in every mode).
     pub warnings: Vec<Diag>,
+    /// With `check`: whether finalize would change any file.
+    pub drift: bool,
 }
 
-/// The frontmatter keys finalize owns, in 3.1.1's order (also the insertion order for new keys).
+/// The order in which 3.1.1 reported changed fields.
+const REPORT_ORDER: [&str; 8] = [
+    "dependencies",
+    "planning_base_branch",
+    "merge_target_branch",
+    "branch_strategy",
+    "requirement_refs",
+    "execution_mode",
+    "owned_files",
+    "authoritative_surface",
+];
+
+/// 3.1.1's serializer key order for the keys finalize writes: a missing key is inserted after the
+/// nearest key that precedes it here.
 const OWNED_ORDER: [&str; 10] = [
     "work_package_id",
     "title",
@@ -94,11 +111,22 @@ pub(crate) struct Loaded {
     pub warnings: Vec<Diag>,
 }
 
-/// Runs finalize-tasks on one mission.
-pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Report, Failure> {
-    let branch = git::current_branch(root).unwrap_or_else(|| "main".to_owned());
-    let mut loaded = load(root, mission)?;
+/// Everything finalize knows about a mission before it validates or decides anything.
+pub(crate) struct Analysis {
+    pub loaded: Loaded,
+    pub branch: String,
+    /// The dependency map as tasks.md (or wps.yaml) declares it.
+    pub parsed: DepMap,
+    pub resolution: Resolution,
+    pub refs: Vec<(String, Vec<String>)>,
+    /// What each readable WP's frontmatter would become.
+    pub plans: Vec<WpPlan>,
+}
 
+/// Loads a mission and works out what finalize would do, without validating.
+pub(crate) fn analyze(root: &Path, mission: &MissionRef) -> Result<Analysis, Failure> {
+    let branch = git::current_branch(root).unwrap_or_else(|| "main".to_owned());
+    let loaded = load(root, mission)?;
     // Dependencies: from wps.yaml, else tasks.md; then the resolved map (3.1.1's precedence, with
     // kept frontmatter lists used for validation and lanes too: a deliberate difference).
     let parsed = match &loaded.wps_yaml {
@@ -107,6 +135,33 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     };
     let resolution = resolve(&loaded, &parsed);
     let refs = requirement_refs(&loaded);
+    let refs_by_wp: HashMap<&str, &Vec<String>> =
+        refs.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let plans: Vec<WpPlan> = loaded
+        .wps
+        .iter()
+        .map(|wp| plan_wp(wp, &resolution, &refs_by_wp, &branch, &loaded.slug))
+        .collect();
+    Ok(Analysis {
+        loaded,
+        branch,
+        parsed,
+        resolution,
+        refs,
+        plans,
+    })
+}
+
+/// Runs finalize-tasks on one mission.
+pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Report, Failure> {
+    let Analysis {
+        mut loaded,
+        branch,
+        parsed,
+        resolution,
+        refs,
+        plans,
+    } = analyze(root, mission)?;
 
     if !resolution.map.is_empty() {
         checks::cycles(&loaded, &resolution)?;
@@ -115,43 +170,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     checks::requirement_mapping(&loaded, &parsed, &refs)?;
     checks::disagreements(&loaded, &resolution)?;
 
-    // Frontmatter: what each WP would become.
-    let refs_by_wp: HashMap<&str, &Vec<String>> =
-        refs.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let plans: Vec<WpPlan> = loaded
-        .wps
-        .iter()
-        .map(|wp| plan_wp(wp, &resolution, &refs_by_wp, &branch, &loaded.slug))
-        .collect();
-    let mut ownership_warnings: Vec<String> = Vec::new();
-    for (wp, plan) in loaded.wps.iter().zip(&plans) {
-        if plan.broad_fallback {
-            ownership_warnings.push(ownership::BROAD_FALLBACK_WARNING.to_owned());
-            loaded.warnings.push(
-                Diag::warning(
-                    "ownership::broad-fallback",
-                    format!("{}: {}", wp.id, ownership::BROAD_FALLBACK_WARNING),
-                )
-                .with_help("list the files this WP writes in `owned_files`"),
-            );
-        }
-    }
-    let owners = checks::ownership(&loaded, &plans)?;
-    let zero = checks::zero_match_globs(&loaded, &owners)?;
-    for (wp, msg) in zero {
-        loaded.warnings.push(
-            Diag::warning("ownership::glob-matches-nothing", msg.clone())
-                .with_help(format!("check the `owned_files` globs of {wp}; a glob for a file the WP will create is fine")),
-        );
-        ownership_warnings.push(msg);
-    }
-    for (wp, o) in owners_sorted(&owners) {
-        if let Some(w) = ownership::mode_warning(wp, &o.execution_mode, &o.owned_files) {
-            loaded
-                .warnings
-                .push(Diag::warning("ownership::mode-mismatch", w));
-        }
-    }
+    let (owners, ownership_warnings) = ownership_stage(&mut loaded, &plans)?;
 
     let meta = read_meta(&loaded.dir, &mut loaded.warnings);
     let mission_id = meta
@@ -159,15 +178,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         .and_then(Value::as_str)
         .map_or_else(|| loaded.slug.clone(), str::to_owned);
 
-    // Lanes need both manifests and a dependency map.
-    let lane_plan: Option<LanePlan> = if !owners.is_empty() && !resolution.map.is_empty() {
-        Some(
-            lanes::compute(&resolution.map, &owners)
-                .map_err(|e| checks::missing_manifest(&loaded, &e))?,
-        )
-    } else {
-        None
-    };
+    let lane_plan = lane_stage(&loaded, &resolution, &owners)?;
 
     // Status bootstrap.
     let events_path = loaded.dir.join(status::EVENTS_FILE);
@@ -213,28 +224,8 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         .map(|p| p.id.clone())
         .collect();
     let deps_parsed = map_json(&parsed);
-    let refs_json = refs_json(&loaded, &refs);
+    let refs_json = refs_json(&refs);
 
-    if opts.validate_only {
-        return Ok(validate_only_report(ValidateOnly {
-            loaded: &loaded,
-            plans: &plans,
-            preserved: &preserved,
-            unchanged: &unchanged,
-            updated: updated.len(),
-            ownership_warnings,
-            bootstrap: &bootstrap,
-            lanes: lane_plan.as_ref(),
-        }));
-    }
-
-    // Everything validated. Nothing has been written yet; git must be usable before we start.
-    if !git::is_repo(root) {
-        return Err(Failure::simple(
-            Diag::error("git::not-a-repository", format!("`{}` is not a git repository; finalize-tasks commits the planning files", root.display()))
-                .with_help("run `git init` (and make a first commit) in the project root, or use --validate-only"),
-        ));
-    }
     let mut writes: Vec<(PathBuf, String)> = Vec::new();
     for (wp, plan) in loaded.wps.iter().zip(&plans) {
         if !plan.changes.is_empty() {
@@ -256,6 +247,29 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         if std::fs::read_to_string(&lanes_path).ok().as_deref() != Some(text.as_str()) {
             writes.push((lanes_path.clone(), text));
         }
+    }
+    if opts.check {
+        return Ok(check_report(root, &loaded, &plans, &writes, &bootstrap));
+    }
+    if opts.validate_only {
+        return Ok(validate_only_report(ValidateOnly {
+            loaded: &loaded,
+            plans: &plans,
+            preserved: &preserved,
+            unchanged: &unchanged,
+            updated: updated.len(),
+            ownership_warnings,
+            bootstrap: &bootstrap,
+            lanes: lane_plan.as_ref(),
+        }));
+    }
+
+    // Everything validated. Nothing has been written yet; git must be usable before we start.
+    if !git::is_repo(root) {
+        return Err(Failure::simple(
+            Diag::error("git::not-a-repository", format!("`{}` is not a git repository; finalize-tasks commits the planning files", root.display()))
+                .with_help("run `git init` (and make a first commit) in the project root, or use --validate-only"),
+        ));
     }
     for (path, text) in &writes {
         write_atomic(path, text.as_bytes())
@@ -386,7 +400,71 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         payload,
         lines,
         warnings: std::mem::take(&mut loaded.warnings),
+        drift: false,
     })
+}
+
+/// The ownership stage: overlap and surface checks, then the warnings 3.1.1 gave (broad fallback,
+/// globs that match nothing, mode mismatches). Returns the manifests and the JSON
+/// `ownership_warnings`; the warnings are also added to `loaded.warnings` as diagnostics.
+pub(crate) fn ownership_stage(
+    loaded: &mut Loaded,
+    plans: &[WpPlan],
+) -> Result<(HashMap<String, WpOwnership>, Vec<String>), Failure> {
+    let mut json_warnings: Vec<String> = Vec::new();
+    let mut diags: Vec<Diag> = Vec::new();
+    for (wp, plan) in loaded.wps.iter().zip(plans) {
+        if plan.broad_fallback {
+            json_warnings.push(ownership::BROAD_FALLBACK_WARNING.to_owned());
+            diags.push(
+                Diag::warning(
+                    "ownership::broad-fallback",
+                    format!("{}: {}", wp.id, ownership::BROAD_FALLBACK_WARNING),
+                )
+                .at(
+                    &wp.file.source,
+                    wp.file.yaml.start..wp.file.yaml.start,
+                    "no `owned_files` here",
+                )
+                .with_help("list the files this WP writes in `owned_files`"),
+            );
+        }
+    }
+    let owners = checks::ownership(loaded, plans)?;
+    for (wp, msg) in checks::zero_match_globs(loaded, &owners)? {
+        let mut d = Diag::warning("ownership::glob-matches-nothing", msg.clone())
+            .with_help(format!("check the `owned_files` globs of {wp}; a glob for a file the WP will create is fine"));
+        if let Some(w) = loaded.wps.iter().find(|w| w.id == wp)
+            && let Some(span) = w.file.key_span("owned_files")
+        {
+            d = d.at(&w.file.source, span, "matches nothing");
+        }
+        diags.push(d);
+        json_warnings.push(msg);
+    }
+    for (wp, o) in owners_sorted(&owners) {
+        if let Some(w) = ownership::mode_warning(wp, &o.execution_mode, &o.owned_files) {
+            diags.push(Diag::warning("ownership::mode-mismatch", w).with_help(
+                "planning_artifact WPs own planning files (kitty-specs/, docs/); code_change WPs own files under src/ or tests/",
+            ));
+        }
+    }
+    loaded.warnings.extend(diags);
+    Ok((owners, json_warnings))
+}
+
+/// Lanes, when there are both manifests and a dependency map.
+pub(crate) fn lane_stage(
+    loaded: &Loaded,
+    resolution: &Resolution,
+    owners: &HashMap<String, WpOwnership>,
+) -> Result<Option<LanePlan>, Failure> {
+    if owners.is_empty() || resolution.map.is_empty() {
+        return Ok(None);
+    }
+    lanes::compute(&resolution.map, owners)
+        .map(Some)
+        .map_err(|e| checks::missing_manifest(loaded, &e))
 }
 
 fn owners_sorted(owners: &HashMap<String, WpOwnership>) -> Vec<(&String, &WpOwnership)> {
@@ -621,33 +699,39 @@ fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
     }
 }
 
-/// Requirement refs per readable WP (file order): frontmatter first, tasks.md as the fallback.
+/// Requirement refs as 3.1.1 collected them: every WP file (an unreadable one counts as having
+/// none) from its frontmatter, then tasks.md sections fill in WPs that have none, including WPs
+/// that have a section but no file. Keys are sorted.
 fn requirement_refs(loaded: &Loaded) -> Vec<(String, Vec<String>)> {
-    let mut fallback: HashMap<&str, Vec<String>> = HashMap::new();
+    let mut refs: BTreeMap<String, Vec<String>> = loaded
+        .file_ids
+        .iter()
+        .map(|id| (id.clone(), Vec::new()))
+        .collect();
+    for w in &loaded.wps {
+        refs.insert(
+            w.id.clone(),
+            requirements::normalise_refs(w.file.meta.requirement_refs.as_deref().unwrap_or(&[])),
+        );
+    }
     if loaded.wps_yaml.is_none() && loaded.tasks_md.is_some() {
+        // A later section for the same id replaces an earlier one (3.1.1 kept a dict).
+        let mut sections: HashMap<&str, Vec<String>> = HashMap::new();
         for s in &loaded.doc.req_sections {
-            fallback.insert(&s.id, s.refs.iter().map(|r| r.id.clone()).collect());
+            sections.insert(&s.id, s.refs.iter().map(|r| r.id.clone()).collect());
+        }
+        for (id, found) in sections {
+            if !found.is_empty() && refs.get(id).is_none_or(Vec::is_empty) {
+                refs.insert(id.to_owned(), found);
+            }
         }
     }
-    loaded
-        .wps
-        .iter()
-        .map(|w| {
-            let own = requirements::normalise_refs(
-                w.file.meta.requirement_refs.as_deref().unwrap_or(&[]),
-            );
-            let refs = if own.is_empty() {
-                fallback.get(w.id.as_str()).cloned().unwrap_or_default()
-            } else {
-                own
-            };
-            (w.id.clone(), refs)
-        })
-        .collect()
+    let mut out: Vec<(String, Vec<String>)> = refs.into_iter().collect();
+    out.sort_by(|a, b| wp_cmp(&a.0, &b.0));
+    out
 }
 
-fn refs_json(loaded: &Loaded, refs: &[(String, Vec<String>)]) -> Value {
-    let _ = loaded;
+fn refs_json(refs: &[(String, Vec<String>)]) -> Value {
     Value::Object(refs.iter().map(|(k, v)| (k.clone(), strings(v))).collect())
 }
 
@@ -710,33 +794,35 @@ fn plan_wp(
             changes.push((key, FmValue::Str(want)));
         }
     }
+    // Ownership: when the mode or the globs are missing, 3.1.1 inferred a whole manifest from the
+    // file's full text (frontmatter included) and took the missing fields from it; a missing
+    // surface comes from the *inferred* globs even when owned_files were given.
     let raw: &str = &wp.file.source.text;
     let mode_missing = meta.execution_mode.as_deref().is_none_or(str::is_empty);
     let owned_missing = meta.owned_files.as_ref().is_none_or(Vec::is_empty);
-    let execution_mode = if mode_missing {
-        let m = ownership::infer_execution_mode(raw).to_owned();
-        changes.push(("execution_mode", FmValue::Str(m.clone())));
-        m
-    } else {
-        meta.execution_mode.clone().unwrap_or_default()
-    };
+    let mut execution_mode = meta.execution_mode.clone().unwrap_or_default();
+    let mut owned_files = meta.owned_files.clone().unwrap_or_default();
+    let mut surface = meta.authoritative_surface.clone().unwrap_or_default();
     let mut broad_fallback = false;
-    let owned_files = if owned_missing {
+    if mode_missing || owned_missing {
         let (globs, fallback) = ownership::infer_owned_files(raw, slug);
         broad_fallback = fallback;
-        changes.push(("owned_files", FmValue::List(globs.clone())));
-        globs
-    } else {
-        meta.owned_files.clone().unwrap_or_default()
-    };
-    let mut surface = meta.authoritative_surface.clone().unwrap_or_default();
-    if (mode_missing || owned_missing) && surface.is_empty() {
-        surface = ownership::infer_surface(&owned_files);
-        changes.push(("authoritative_surface", FmValue::Str(surface.clone())));
+        if mode_missing {
+            execution_mode = ownership::infer_execution_mode(raw).to_owned();
+            changes.push(("execution_mode", FmValue::Str(execution_mode.clone())));
+        }
+        if owned_missing {
+            owned_files = globs.clone();
+            changes.push(("owned_files", FmValue::List(globs.clone())));
+        }
+        if surface.is_empty() {
+            surface = ownership::infer_surface(&globs);
+            changes.push(("authoritative_surface", FmValue::Str(surface.clone())));
+        }
     }
-    // Keep 3.1.1's field order for reports.
+    // 3.1.1's order of changed fields (the `would_modify` payload).
     changes.sort_by_key(|(k, _)| {
-        OWNED_ORDER
+        REPORT_ORDER
             .iter()
             .position(|o| o == k)
             .unwrap_or(usize::MAX)
@@ -901,6 +987,87 @@ fn validate_only_report(v: ValidateOnly<'_>) -> Report {
         payload,
         lines,
         warnings: v.loaded.warnings.clone(),
+        drift: false,
+    }
+}
+
+/// The drift gate's report: every file finalize would write, and why.
+fn check_report(
+    root: &Path,
+    loaded: &Loaded,
+    plans: &[WpPlan],
+    writes: &[(PathBuf, String)],
+    bootstrap: &Bootstrap,
+) -> Report {
+    let mut files: Vec<Value> = Vec::new();
+    let mut lines = Vec::new();
+    for (path, _) in writes {
+        let rel = rel_path(root, path);
+        let fields: Vec<String> = loaded
+            .wps
+            .iter()
+            .zip(plans)
+            .find(|(w, _)| &w.path == path)
+            .map(|(_, p)| p.changes.iter().map(|(k, _)| (*k).to_owned()).collect())
+            .unwrap_or_default();
+        let exists = path.exists();
+        lines.push(if fields.is_empty() {
+            format!("  {} {rel}", if exists { "M" } else { "A" })
+        } else {
+            format!("  M {rel} ({})", fields.join(", "))
+        });
+        files.push(serde_json::json!({"path": rel, "change": if exists { "modify" } else { "create" }, "fields": fields}));
+    }
+    if !bootstrap.new_events.is_empty() {
+        let events = rel_path(root, &loaded.dir.join(status::EVENTS_FILE));
+        let snapshot = rel_path(root, &loaded.dir.join(status::STATUS_FILE));
+        let ids: Vec<&str> = bootstrap
+            .new_events
+            .iter()
+            .map(|e| e.wp_id.as_str())
+            .collect();
+        let mark = |p: &Path| if p.exists() { "M" } else { "A" };
+        lines.push(format!(
+            "  {} {events} (seed {})",
+            mark(&loaded.dir.join(status::EVENTS_FILE)),
+            ids.join(", ")
+        ));
+        lines.push(format!(
+            "  {} {snapshot}",
+            mark(&loaded.dir.join(status::STATUS_FILE))
+        ));
+        files.push(serde_json::json!({"path": events, "change": "append", "fields": ids}));
+        files.push(serde_json::json!({"path": snapshot, "change": "modify", "fields": []}));
+    }
+    let drift = !files.is_empty();
+    let mut out = if drift {
+        vec![format!(
+            "✗ {}: finalize-tasks would change {} file(s):",
+            loaded.slug,
+            files.len()
+        )]
+    } else {
+        vec![format!("✓ {}: finalized files are up to date", loaded.slug)]
+    };
+    out.extend(lines);
+    if drift {
+        out.push(format!(
+            "Run `spec-kitty agent mission finalize-tasks --mission {}` and commit the result.",
+            loaded.slug
+        ));
+    }
+    let mut payload = Map::new();
+    payload.insert(
+        "result".into(),
+        if drift { "drift" } else { "up_to_date" }.into(),
+    );
+    payload.insert("mission_slug".into(), loaded.slug.clone().into());
+    payload.insert("files".into(), Value::Array(files));
+    Report {
+        payload,
+        lines: out,
+        warnings: loaded.warnings.clone(),
+        drift,
     }
 }
 

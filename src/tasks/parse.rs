@@ -257,6 +257,23 @@ fn scan_bullets(text: &str, body: Span, headings: &[Heading]) -> Vec<DepDecl> {
     out
 }
 
+/// Every WP id mentioned in `text[range]` (anywhere, in any context), with absolute spans.
+pub fn mentions(text: &str, range: Span) -> Vec<(String, Span)> {
+    let Ok(pairs) = TasksParser::parse(Rule::mention_scan, &text[range.clone()]) else {
+        return Vec::new();
+    };
+    pairs
+        .flatten()
+        .filter(|p| p.as_rule() == Rule::wp_id)
+        .map(|p| {
+            (
+                p.as_str().to_owned(),
+                range.start + p.as_span().start()..range.start + p.as_span().end(),
+            )
+        })
+        .collect()
+}
+
 /// Python's `str.strip()` (Unicode whitespace, plus the separators Python counts as space).
 pub fn py_strip(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))

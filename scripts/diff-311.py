@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""Differential test against spec-kitty 3.1.1 (local only, never in CI).
+
+Generates random missions in 3.1.1's domain (two-digit WP ids, every tasks.md declaration form,
+prose that looks like declarations, frontmatter with and without the fields finalize infers) and
+compares `finalize-tasks --validate-only --json` of both implementations. Differences that
+docs/compatibility.md lists are normalised away; anything else is printed with the seed.
+
+Usage: diff-311.py SPEC_KITTY_311 OUR_BINARY [COUNT] [FIRST_SEED]
+"""
+import json, os, random, shutil, subprocess, sys, tempfile
+
+py, ours = sys.argv[1], sys.argv[2]
+count = int(sys.argv[3]) if len(sys.argv) > 3 else 200
+first = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+
+HEADINGS = ["## {id}", "## {id}: {t}", "## {id} — {t}", "## Work Package {id}: {t}", "### {id} {t}",
+            "#### {id} {t}", "## {id}_x", "## Work Package {n} — {t}"]
+PROSE = ["Implements the parser.", "See plan.md for context.", "Touch src/app/{w}.py and tests/test_{w}.py.",
+         "Update docs/{w}.md.", "No dependencies: this one is independent of {o}.", "Blocked by {o}.",
+         "Prerequisites: {o}", "depends on {o_lower}", "Depends upon {o}", "**Depends on**: {o}",
+         "| {o} | table |", "---", "```\n## inside fence\n```", "Edit kitty-specs/x/spec.md only.",
+         "Review the API endpoint.", "Requirement: FR-00{r}", "**Requirement Refs**: FR-00{r}, NFR-001"]
+
+
+def declare(rng, deps, all_ids):
+    if not deps:
+        return rng.choice(["**Dependencies**: none", "Depends on: nothing", "", "- **Dependencies**: None.",
+                           "**Dependencies**: none (independent of {})".format(rng.choice(all_ids))])
+    form = rng.randrange(6)
+    if form == 0:
+        return "Depends on " + ", ".join(deps)
+    if form == 1:
+        return "**Dependencies**: " + ", ".join(deps)
+    if form == 2:
+        return "### Dependencies\n\n" + "\n".join("- " + d + rng.choice(["", " (core)"]) for d in deps)
+    if form == 3:
+        return "**Dependencies**:\n\n" + "\n".join("- " + d for d in deps)
+    if form == 4:
+        return "Depends on " + " and ".join(deps)
+    return "- **Dependencies**: " + ", ".join(deps) + " (see notes)."
+
+
+def mission(rng, root):
+    n = rng.randint(2, 9)
+    ids = [f"WP{i:02d}" for i in range(1, n + 1)]
+    frs = [f"FR-00{i}" for i in range(1, rng.randint(2, 6))]
+    m = os.path.join(root, "kitty-specs", "001-m")
+    os.makedirs(os.path.join(m, "tasks"))
+    os.makedirs(os.path.join(root, ".kittify"))
+    for d in ("src/app", "tests", "docs"):
+        if rng.random() < 0.7:
+            os.makedirs(os.path.join(root, d), exist_ok=True)
+            open(os.path.join(root, d, "a.py"), "w").write("x\n")
+    open(os.path.join(m, "spec.md"), "w").write("# Spec\n" + "".join(f"- {f}\n" for f in frs) + "- NFR-001\n- C-001\n")
+    if rng.random() < 0.9:
+        json.dump({"mission_id": "01KZ0000000000000000000000"}, open(os.path.join(m, "meta.json"), "w"))
+    lines = ["# Tasks", ""]
+    for i, wp in enumerate(ids):
+        earlier = ids[:i] if rng.random() < 0.9 else ids  # sometimes allow cycles
+        deps = sorted(rng.sample(earlier, min(len(earlier), rng.randint(0, 2))))
+        h = rng.choice(HEADINGS[:5]) if rng.random() < 0.9 else rng.choice(HEADINGS)
+        lines.append(h.format(id=wp, t=f"Title {i}", n=i + 1))
+        lines.append("")
+        for _ in range(rng.randint(0, 2)):
+            o = rng.choice(ids)
+            lines.append(rng.choice(PROSE).format(w=f"m{i}", o=o, o_lower=o.lower(), r=rng.randint(1, 6)))
+        lines.append(declare(rng, deps, ids))
+        lines.append(f"- [ ] T0{i}1 do it")
+        lines.append("")
+    tail = rng.choice(["", "## Notes\n\nWP02 depends on WP01.\n", "## Dependencies: WP01\n", "## Dependencies\n\n- WP01\n",
+                       "### Notes\nDepends on WP01\n", "## Work Package 9 — later\nDepends on WP01\n"])
+    lines.append(tail)
+    open(os.path.join(m, "tasks.md"), "w").write("\n".join(lines))
+    fm_deps = False
+    for i, wp in enumerate(ids):
+        if rng.random() < 0.05:
+            continue  # a section without a file
+        fm = [f"work_package_id: {wp}", f"title: Title {i}"]
+        if rng.random() < 0.3:
+            listed = sorted(rng.sample(ids[:i], min(i, rng.randint(0, 1))))
+            fm_deps = fm_deps or bool(listed)
+            fm.append("dependencies: [" + ", ".join(listed) + "]")
+        if rng.random() < 0.8:
+            fm.append("requirement_refs: [" + ", ".join(rng.sample(frs, rng.randint(0, len(frs)))) + "]")
+        if rng.random() < 0.5:
+            fm.append("execution_mode: " + rng.choice(["code_change", "planning_artifact"]))
+        if rng.random() < 0.5:
+            fm.append(f"owned_files:\n- src/app/m{i}/**")
+            if rng.random() < 0.7:
+                fm.append(f"authoritative_surface: src/app/m{i}/")
+        if rng.random() < 0.2:
+            fm.append("subtasks:\n- T001")
+        body = rng.choice(["Edit src/app/m{i}/x.py".format(i=i), "Write kitty-specs/001-m/plan.md", "Nothing.",
+                           "Touch src/app/m{i}/ and tests/test_m{i}.py.".format(i=i), "See docs/guide.md, src/shared/"])
+        open(os.path.join(m, "tasks", f"{wp}-x.md"), "w").write("---\n" + "\n".join(fm) + "\n---\n# " + wp + "\n\n" + body + "\n")
+    return fm_deps
+
+
+def run(binary, root):
+    p = subprocess.run([binary, "agent", "mission", "finalize-tasks", "--mission", "001-m", "--validate-only", "--json"],
+                       cwd=root, capture_output=True, text=True, env={**os.environ, "SPECIFY_REPO_ROOT": root})
+    text = "\n".join(l for l in p.stdout.splitlines() if l.startswith("{"))
+    try:
+        return p.returncode, json.loads(text)
+    except ValueError:
+        return p.returncode, {"unparsed": p.stdout[-300:], "stderr": p.stderr[-300:]}
+
+
+def norm(d, root):
+    d = json.loads(json.dumps(d).replace(root, "<root>"))
+    d.pop("spec_kitty_version", None)
+    if "would_modify" in d:
+        d["would_modify"] = sorted(d["would_modify"], key=lambda x: x["wp_id"])
+    for k in ("unchanged", "would_preserve", "ownership_warnings"):
+        if k in d:
+            d[k] = sorted(d[k])
+    if "ownership_errors" in d:
+        def o(m):
+            if not m.startswith("Overlap: "):
+                return m
+            a, b = m[len("Overlap: "):-len(" claim overlapping paths.")].split(") and ")
+            return " | ".join(sorted([a + ")", b if b.endswith(")") else b + ")"]))
+        d["ownership_errors"] = sorted(o(m) for m in d["ownership_errors"])
+    if "requirement_refs_parsed" in d:
+        d["requirement_refs_parsed"] = dict(sorted(d["requirement_refs_parsed"].items()))
+    return d
+
+
+bad = 0
+for seed in range(first, first + count):
+    rng = random.Random(seed)
+    root = tempfile.mkdtemp(prefix="diff311-")
+    try:
+        fm_deps = mission(rng, root)
+        (ca, a), (cb, b) = run(py, root), run(ours, root)
+        a, b = norm(a, root), norm(b, root)
+        # D1: kept frontmatter dependencies change lanes (and may reveal cycles or unknown refs).
+        preserved = a.get("would_preserve")
+        if preserved and a.get("validation") and b.get("validation"):
+            a["validation"]["lanes_preview"] = b["validation"]["lanes_preview"]
+        if (ca == 0) != (cb == 0) or a != b:
+            if fm_deps and cb != 0 and ("cycles" in b or "errors" in b):
+                continue  # D1: a kept frontmatter list closes a cycle or names an unknown WP
+            bad += 1
+            print(f"seed {seed}: 3.1.1 exit {ca}, ours {cb}")
+            for k in sorted(set(a) | set(b)):
+                if a.get(k) != b.get(k):
+                    print(f"   {k}:\n     3.1.1 {json.dumps(a.get(k))[:400]}\n     ours  {json.dumps(b.get(k))[:400]}")
+            if bad >= 5:
+                print("(stopping after 5 differences; root kept:", root, ")")
+                sys.exit(1)
+            continue
+    finally:
+        if bad < 5:
+            shutil.rmtree(root, ignore_errors=True)
+print(f"{count} missions compared, {bad} unexplained differences")
+sys.exit(1 if bad else 0)
