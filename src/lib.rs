@@ -5,13 +5,16 @@
 //! `spec-kitty agent mission finalize-tasks` ([`finalize`]): tasks.md and the WP prompt files go in,
 //! WP frontmatter, `lanes.json` and the status event log come out.
 
+pub mod agents;
 pub mod diagnostics;
 pub mod finalize;
 pub mod git;
 pub mod graph;
+pub mod init;
 pub mod lane_report;
 pub mod lanes;
 pub mod lint;
+pub mod mission_create;
 pub mod ownership;
 pub mod project;
 pub mod release;

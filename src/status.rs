@@ -134,24 +134,11 @@ pub fn lock_path(root: &Path, slug: &str) -> PathBuf {
 }
 
 /// Holds the status lock while alive.
-#[derive(Debug)]
-pub struct StatusLock {
-    _file: std::fs::File,
-}
+pub type StatusLock = crate::util::FileLock;
 
 /// Takes the mission's status lock (blocking).
 pub fn lock(root: &Path, slug: &str) -> std::io::Result<StatusLock> {
-    let path = lock_path(root, slug);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)?;
-    file.lock()?;
-    Ok(StatusLock { _file: file })
+    crate::util::lock_file(&lock_path(root, slug))
 }
 
 /// Appends events to the log in one write. A torn final line left by an earlier crash is

@@ -35,6 +35,27 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// An exclusive lock on a sidecar lock file, held until dropped.
+#[derive(Debug)]
+pub struct FileLock {
+    _file: std::fs::File,
+}
+
+/// Takes an exclusive lock on `path` (blocking), creating the file and its directory if needed.
+/// Lock a sidecar file, never the file that gets replaced.
+pub fn lock_file(path: &Path) -> std::io::Result<FileLock> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    file.lock()?;
+    Ok(FileLock { _file: file })
+}
+
 /// A broken-down UTC time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UtcTime {

@@ -7,8 +7,12 @@
 mod finalize;
 #[path = "cli/fixtures.rs"]
 mod fixtures;
+#[path = "cli/init.rs"]
+mod init;
 #[path = "cli/lint.rs"]
 mod lint;
+#[path = "cli/mission_create.rs"]
+mod mission_create;
 #[path = "cli/release.rs"]
 mod release;
 #[path = "cli/support.rs"]

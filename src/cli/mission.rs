@@ -10,6 +10,8 @@ use super::output;
 
 #[derive(Debug, Subcommand)]
 pub enum MissionCommand {
+    // Help text: `mission_create::CreateArgs` (a doc comment here would replace its long help).
+    Create(super::mission_create::CreateArgs),
     /// Compile tasks.md and the WP prompt files into WP frontmatter, lanes.json and status events.
     FinalizeTasks(FinalizeArgs),
 }
@@ -32,6 +34,7 @@ pub struct FinalizeArgs {
 
 pub fn run(cmd: MissionCommand) -> ExitCode {
     match cmd {
+        MissionCommand::Create(args) => super::mission_create::run(args),
         MissionCommand::FinalizeTasks(args) => finalize(args),
     }
 }

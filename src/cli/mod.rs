@@ -7,8 +7,10 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod init;
 mod lint;
 mod mission;
+mod mission_create;
 pub mod output;
 mod release;
 
@@ -26,6 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    // Help text: `init::InitArgs` (a doc comment here would replace its long help).
+    Init(init::InitArgs),
     /// Commands for AI agents (missions, tasks, actions).
     #[command(subcommand)]
     Agent(AgentCommand),
@@ -53,6 +57,7 @@ enum AgentCommand {
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Init(args) => init::run(args),
         Command::Agent(AgentCommand::Mission(cmd)) => mission::run(cmd),
         Command::Lint(args) => lint::run(args),
         Command::Lanes(args) => lint::lanes(args),

@@ -33,6 +33,13 @@ pub fn stdout_lines(lines: &[String]) {
     }
 }
 
+/// Asks a question on stderr (no newline), for interactive prompts.
+pub fn prompt(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{text}");
+    let _ = err.flush();
+}
+
 /// Prints text as is on stdout.
 pub fn stdout_text(text: &str) {
     let mut out = std::io::stdout().lock();
