@@ -17,6 +17,10 @@ pub fn spec_kitty(dir: &Path) -> Command {
     git_env(&mut cmd);
     cmd.env_remove("SPECIFY_REPO_ROOT");
     cmd.env("NO_COLOR", "1");
+    // Never the real home: a private one per test process (tests may set their own).
+    let home = std::env::temp_dir().join(format!("spec-kitty-test-home-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&home);
+    cmd.env("HOME", home);
     cmd
 }
 
