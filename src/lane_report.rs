@@ -12,7 +12,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::diagnostics::{Diag, Failure};
-use crate::finalize::{self, Analysis, checks};
+use crate::finalize::{self, Analysis};
 use crate::graph::{DepMap, sort_wps, wp_cmp};
 use crate::lanes::{LanePlan, MergeEvent, PLANNING_LANE};
 use crate::project::MissionRef;
@@ -44,14 +44,8 @@ pub fn report(root: &Path, mission: &MissionRef) -> Result<LaneReport, Failure> 
         plans,
         ..
     } = finalize::analyze(root, mission, &finalize::target_branch(root))?;
-    if !resolution.map.is_empty() {
-        checks::cycles(&loaded, &resolution)?;
-        checks::references(&loaded, &resolution)?;
-    }
-    checks::requirement_mapping(&loaded, &parsed, &refs)?;
-    checks::disagreements(&loaded, &resolution)?;
-    let (owners, _) = finalize::ownership_stage(&mut loaded, &plans)?;
-    let Some(plan) = finalize::lane_stage(&loaded, &resolution, &owners)? else {
+    let validated = finalize::validate(&mut loaded, &parsed, &resolution, &refs, &plans)?;
+    let Some(plan) = validated.lanes else {
         return Err(Failure::simple(
             Diag::error("lanes::none", format!("{} has no lanes: tasks.md declares no WP sections, or no WP has an ownership manifest", mission.slug))
                 .with_help("add `## WP01 …` sections to tasks.md and run `spec-kitty agent mission finalize-tasks`"),

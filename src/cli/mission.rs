@@ -40,16 +40,7 @@ pub fn run(cmd: MissionCommand) -> ExitCode {
 }
 
 fn finalize(args: FinalizeArgs) -> ExitCode {
-    let cwd = match std::env::current_dir() {
-        Ok(c) => c,
-        Err(e) => {
-            return output::failure(
-                spec_kitty::diagnostics::io_error("io::cwd", std::path::Path::new("."), &e).into(),
-                args.json,
-            );
-        }
-    };
-    let root = match spec_kitty::project::find_root(&cwd) {
+    let root = match output::project_root() {
         Ok(r) => r,
         Err(f) => return output::failure(f, args.json),
     };

@@ -161,6 +161,35 @@ pub(crate) fn analyze(
     })
 }
 
+/// What validation established: the JSON `ownership_warnings`, and the lanes (when there are WP
+/// sections and ownership manifests).
+pub(crate) struct Validated {
+    pub ownership_warnings: Vec<String>,
+    pub lanes: Option<LanePlan>,
+}
+
+/// Every check in 3.1.1's order, stopping at the first that fails, then the lanes.
+pub(crate) fn validate(
+    loaded: &mut Loaded,
+    parsed: &DepMap,
+    resolution: &Resolution,
+    refs: &[(String, Vec<String>)],
+    plans: &[WpPlan],
+) -> Result<Validated, Failure> {
+    if !resolution.map.is_empty() {
+        checks::cycles(loaded, resolution)?;
+        checks::references(loaded, resolution)?;
+    }
+    checks::requirement_mapping(loaded, parsed, refs)?;
+    checks::disagreements(loaded, resolution)?;
+    let (owners, ownership_warnings) = ownership_stage(loaded, plans)?;
+    let lanes = lane_stage(loaded, resolution, &owners)?;
+    Ok(Validated {
+        ownership_warnings,
+        lanes,
+    })
+}
+
 /// Runs finalize-tasks on one mission.
 pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Report, Failure> {
     let Analysis {
@@ -172,22 +201,16 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         plans,
     } = analyze(root, mission, &target_branch(root))?;
 
-    if !resolution.map.is_empty() {
-        checks::cycles(&loaded, &resolution)?;
-        checks::references(&loaded, &resolution)?;
-    }
-    checks::requirement_mapping(&loaded, &parsed, &refs)?;
-    checks::disagreements(&loaded, &resolution)?;
-
-    let (owners, ownership_warnings) = ownership_stage(&mut loaded, &plans)?;
+    let Validated {
+        ownership_warnings,
+        lanes: lane_plan,
+    } = validate(&mut loaded, &parsed, &resolution, &refs, &plans)?;
 
     let meta = read_meta(&loaded.dir, &mut loaded.warnings);
     let mission_id = meta
         .get("mission_id")
         .and_then(Value::as_str)
         .map_or_else(|| loaded.slug.clone(), str::to_owned);
-
-    let lane_plan = lane_stage(&loaded, &resolution, &owners)?;
 
     // Status bootstrap.
     let events_path = loaded.dir.join(status::EVENTS_FILE);

@@ -93,20 +93,6 @@ pub struct WpFile {
     pub raw_has_requirement_refs: bool,
 }
 
-/// The lanes a `lane:` frontmatter value may name (`doing` is an alias of `in_progress`).
-pub const LANES: [&str; 10] = [
-    "planned",
-    "claimed",
-    "in_progress",
-    "for_review",
-    "in_review",
-    "approved",
-    "done",
-    "blocked",
-    "canceled",
-    "doing",
-];
-
 impl WpFile {
     /// Reads a WP file's text. An error means the WP is unreadable (3.1.1 skipped such a WP with a
     /// warning); the diagnostic points at the problem.
@@ -258,7 +244,8 @@ impl WpFile {
             ));
         }
         if let Some(Value::String(lane)) = get("lane")
-            && !LANES.contains(&lane.as_str())
+            && !crate::status::LANES.contains(&lane.as_str())
+            && lane != "doing"
         {
             return Err(type_error(
                 "lane",
