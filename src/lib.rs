@@ -19,6 +19,7 @@ pub mod ownership;
 pub mod project;
 pub mod release;
 pub mod requirements;
+pub mod risk;
 pub mod status;
 pub mod tasks;
 pub mod util;

@@ -284,6 +284,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         return Ok(check_report(root, &loaded, &plans, &writes, &bootstrap));
     }
     if opts.validate_only {
+        // 3.1.1 ran no risk check in validate-only mode.
         return Ok(validate_only_report(ValidateOnly {
             loaded: &loaded,
             plans: &plans,
@@ -294,6 +295,36 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
             bootstrap: &bootstrap,
             lanes: lane_plan.as_ref(),
         }));
+    }
+
+    // The parallelisation risk report (before any write: in `block` mode it stops the run).
+    let risk = lane_plan.as_ref().map(|plan| {
+        let bodies: HashMap<String, String> = loaded
+            .wps
+            .iter()
+            .map(|w| (w.id.clone(), w.file.body().to_owned()))
+            .collect();
+        let policy = crate::risk::load_policy(root);
+        (crate::risk::assess(plan, &bodies, &policy), policy)
+    });
+    if let Some((report, policy)) = &risk
+        && policy.mode == "block"
+        && report.exceeds()
+    {
+        let message = format!(
+            "Parallelization risk {:.2} exceeds threshold {:.2}. Use --force to override.",
+            report.overall, report.threshold
+        );
+        let mut f = Failure::with_error_text(
+                Diag::error("lanes::parallelization-risk", format!("parallelization risk {:.2} exceeds the threshold {:.2}", report.overall, report.threshold))
+                    .with_help("make the parallel lanes touch fewer shared directories, modules and tests, or raise `policy.risk.threshold` (or set `policy.risk.mode: warn`) in .kittify/config.yaml"),
+                message,
+            );
+        f.payload.insert(
+            "risk_report".into(),
+            serde_json::json!({"overall_score": report.overall, "threshold": report.threshold}),
+        );
+        return Err(f);
     }
 
     // Everything validated. Nothing has been written yet; git must be usable before we start.
@@ -416,6 +447,9 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
                 plan.independent_collapsed
             ));
         }
+    }
+    if let Some((report, _)) = &risk {
+        lines.extend(report.lines());
     }
     match &commit {
         Some(hash) => {

@@ -364,3 +364,50 @@ fn the_example_project_finalizes() {
     );
     assert_eq!(json["ownership_warnings"], serde_json::json!([]));
 }
+
+#[test]
+fn parallelization_risk_warns_and_blocks_by_policy() {
+    // Two parallel lanes under the same parent directory: 0.12 per shared directory.
+    let p = Project::new(
+        SPEC,
+        "## WP01\n## WP02\n",
+        &[
+            ("WP01-a.md", &wp("WP01", "FR-001", "src/app/views/a/**", "")),
+            ("WP02-b.md", &wp("WP02", "FR-002", "src/app/views/b/**", "")),
+        ],
+    );
+    let (code, stdout, _) = p.finalize(&["--validate-only"]);
+    assert_eq!(code, 0);
+    assert!(
+        !stdout.contains("Parallelization risk"),
+        "validate-only runs no risk check: {stdout}"
+    );
+
+    std::fs::write(
+        p.root().join(".kittify/config.yaml"),
+        "vcs:\n  type: git\npolicy:\n  risk:\n    mode: block\n    threshold: 0.2\n",
+    )
+    .expect("write");
+    git(p.root(), &["commit", "-qam", "policy"]);
+    let before = p.snapshot();
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(
+        json["error"],
+        "Parallelization risk 0.24 exceeds threshold 0.20. Use --force to override."
+    );
+    assert_eq!(
+        json["risk_report"],
+        serde_json::json!({"overall_score": 0.24, "threshold": 0.2})
+    );
+    assert_eq!(p.snapshot(), before, "a blocked run writes nothing");
+
+    std::fs::write(p.root().join(".kittify/config.yaml"), "vcs:\n  type: git\n").expect("write");
+    git(p.root(), &["commit", "-qam", "default policy"]);
+    let (code, stdout, _) = p.finalize(&[]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.contains("⚠ Parallelization risk: 0.24 (threshold: 0.60)\n  lane-a ↔ lane-b: 0.24\n    shared dir: src/app\n    shared dir: src/app/views\n"),
+        "{stdout}"
+    );
+}
