@@ -6,13 +6,19 @@ prose that looks like declarations, frontmatter with and without the fields fina
 compares `finalize-tasks --validate-only --json` of both implementations. Differences that
 docs/compatibility.md lists are normalised away; anything else is printed with the seed.
 
-Usage: diff-311.py SPEC_KITTY_311 OUR_BINARY [COUNT] [FIRST_SEED]
+With --full, each mission is also finalized for real (in a git repository) by both, and the
+written frontmatter values, lanes.json and status events are compared.
+
+Usage: diff-311.py SPEC_KITTY_311 OUR_BINARY [COUNT] [FIRST_SEED] [--full]
 """
 import json, os, random, shutil, subprocess, sys, tempfile
 
-py, ours = sys.argv[1], sys.argv[2]
-count = int(sys.argv[3]) if len(sys.argv) > 3 else 200
-first = int(sys.argv[4]) if len(sys.argv) > 4 else 1
+full = "--full" in sys.argv
+args = [a for a in sys.argv if a != "--full"]
+py, ours = args[1], args[2]
+count = int(args[3]) if len(args) > 3 else 200
+first = int(args[4]) if len(args) > 4 else 1
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e"}
 
 HEADINGS = ["## {id}", "## {id}: {t}", "## {id} — {t}", "## Work Package {id}: {t}", "### {id} {t}",
             "#### {id} {t}", "## {id}_x", "## Work Package {n} — {t}"]
@@ -42,6 +48,7 @@ def declare(rng, deps, all_ids):
 
 
 def mission(rng, root):
+    clean = rng.random() < 0.5  # a mission likely to pass every check, so the full run happens
     n = rng.randint(2, 9)
     ids = [f"WP{i:02d}" for i in range(1, n + 1)]
     frs = [f"FR-00{i}" for i in range(1, rng.randint(2, 6))]
@@ -56,42 +63,48 @@ def mission(rng, root):
     if rng.random() < 0.9:
         json.dump({"mission_id": "01KZ0000000000000000000000"}, open(os.path.join(m, "meta.json"), "w"))
     lines = ["# Tasks", ""]
+    declared = {}
     for i, wp in enumerate(ids):
-        earlier = ids[:i] if rng.random() < 0.9 else ids  # sometimes allow cycles
+        earlier = ids[:i] if (clean or rng.random() < 0.9) else ids  # sometimes allow cycles
         deps = sorted(rng.sample(earlier, min(len(earlier), rng.randint(0, 2))))
-        h = rng.choice(HEADINGS[:5]) if rng.random() < 0.9 else rng.choice(HEADINGS)
+        h = rng.choice(HEADINGS[:5]) if (clean or rng.random() < 0.9) else rng.choice(HEADINGS)
         lines.append(h.format(id=wp, t=f"Title {i}", n=i + 1))
         lines.append("")
-        for _ in range(rng.randint(0, 2)):
+        for _ in range(0 if clean else rng.randint(0, 2)):
             o = rng.choice(ids)
             lines.append(rng.choice(PROSE).format(w=f"m{i}", o=o, o_lower=o.lower(), r=rng.randint(1, 6)))
-        lines.append(declare(rng, deps, ids))
+        lines.append(declare(rng, deps, ids) if (deps or not clean) else "**Dependencies**: none")
+        declared[wp] = deps
         lines.append(f"- [ ] T0{i}1 do it")
         lines.append("")
-    tail = rng.choice(["", "## Notes\n\nWP02 depends on WP01.\n", "## Dependencies: WP01\n", "## Dependencies\n\n- WP01\n",
+    tail = "" if clean else rng.choice(["", "## Notes\n\nWP02 depends on WP01.\n", "## Dependencies: WP01\n", "## Dependencies\n\n- WP01\n",
                        "### Notes\nDepends on WP01\n", "## Work Package 9 — later\nDepends on WP01\n"])
     lines.append(tail)
     open(os.path.join(m, "tasks.md"), "w").write("\n".join(lines))
     fm_deps = False
     for i, wp in enumerate(ids):
-        if rng.random() < 0.05:
+        if not clean and rng.random() < 0.05:
             continue  # a section without a file
         fm = [f"work_package_id: {wp}", f"title: Title {i}"]
-        if rng.random() < 0.3:
+        if clean and rng.random() < 0.3:
+            fm.append("dependencies: [" + ", ".join(declared.get(wp, [])) + "]")
+        elif not clean and rng.random() < 0.3:
             listed = sorted(rng.sample(ids[:i], min(i, rng.randint(0, 1))))
             fm_deps = fm_deps or bool(listed)
             fm.append("dependencies: [" + ", ".join(listed) + "]")
-        if rng.random() < 0.8:
+        if clean:
+            fm.append("requirement_refs: [" + ", ".join(frs if i == 0 else rng.sample(frs, rng.randint(1, len(frs)))) + "]")
+        elif rng.random() < 0.8:
             fm.append("requirement_refs: [" + ", ".join(rng.sample(frs, rng.randint(0, len(frs)))) + "]")
         if rng.random() < 0.5:
             fm.append("execution_mode: " + rng.choice(["code_change", "planning_artifact"]))
-        if rng.random() < 0.5:
+        if clean or rng.random() < 0.5:
             fm.append(f"owned_files:\n- src/app/m{i}/**")
             if rng.random() < 0.7:
                 fm.append(f"authoritative_surface: src/app/m{i}/")
         if rng.random() < 0.2:
             fm.append("subtasks:\n- T001")
-        body = rng.choice(["Edit src/app/m{i}/x.py".format(i=i), "Write kitty-specs/001-m/plan.md", "Nothing.",
+        body = ("Edit src/app/m{i}/x.py".format(i=i) if clean and "owned_files" not in "".join(fm) else None) or rng.choice(["Edit src/app/m{i}/x.py".format(i=i), "Write kitty-specs/001-m/plan.md", "Nothing.",
                            "Touch src/app/m{i}/ and tests/test_m{i}.py.".format(i=i), "See docs/guide.md, src/shared/"])
         open(os.path.join(m, "tasks", f"{wp}-x.md"), "w").write("---\n" + "\n".join(fm) + "\n---\n# " + wp + "\n\n" + body + "\n")
     return fm_deps
@@ -105,6 +118,46 @@ def run(binary, root):
         return p.returncode, json.loads(text)
     except ValueError:
         return p.returncode, {"unparsed": p.stdout[-300:], "stderr": p.stderr[-300:]}
+
+
+OWNED_KEYS = ("dependencies", "requirement_refs", "planning_base_branch", "merge_target_branch", "branch_strategy",
+              "execution_mode", "owned_files", "authoritative_surface")
+
+
+def written_state(root):
+    """The values finalize wrote: owned frontmatter keys per WP file, lanes.json, seeded WP ids."""
+    import yaml  # PyYAML ships with the 3.1.1 venv's dependencies; fall back to raw text otherwise
+    m = os.path.join(root, "kitty-specs", "001-m")
+    state = {}
+    for name in sorted(os.listdir(os.path.join(m, "tasks"))):
+        text = open(os.path.join(m, "tasks", name)).read()
+        if not text.startswith("---"):
+            continue
+        fm = text.split("---", 2)[1]
+        try:
+            data = yaml.safe_load(fm) or {}
+        except Exception:
+            data = {"unparsed": fm}
+        state[name] = {k: data.get(k) for k in OWNED_KEYS}
+    lanes = os.path.join(m, "lanes.json")
+    if os.path.exists(lanes):
+        d = json.load(open(lanes))
+        d.pop("computed_at", None)
+        state["lanes.json"] = d
+    ev = os.path.join(m, "status.events.jsonl")
+    if os.path.exists(ev):
+        state["seeded"] = sorted(json.loads(l)["wp_id"] for l in open(ev) if l.strip())
+    return state
+
+
+def run_full(binary, root):
+    env = {**os.environ, **GIT_ENV, "SPECIFY_REPO_ROOT": root}
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=root, env=env, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=root, env=env, check=True)
+    subprocess.run(["git", "commit", "-qm", "init"], cwd=root, env=env, check=True)
+    p = subprocess.run([binary, "agent", "mission", "finalize-tasks", "--mission", "001-m", "--json"], cwd=root,
+                       capture_output=True, text=True, env=env)
+    return p.returncode, written_state(root)
 
 
 def norm(d, root):
@@ -128,6 +181,7 @@ def norm(d, root):
 
 
 bad = 0
+full_runs = 0
 for seed in range(first, first + count):
     rng = random.Random(seed)
     root = tempfile.mkdtemp(prefix="diff311-")
@@ -139,6 +193,24 @@ for seed in range(first, first + count):
         preserved = a.get("would_preserve")
         if preserved and a.get("validation") and b.get("validation"):
             a["validation"]["lanes_preview"] = b["validation"]["lanes_preview"]
+        if full and ca == 0 and cb == 0 and not fm_deps:
+            root2 = tempfile.mkdtemp(prefix="diff311-")
+            shutil.rmtree(root2)
+            shutil.copytree(root, root2)
+            full_runs += 1
+            fa, sa = run_full(py, root)
+            fb, sb = run_full(ours, root2)
+            shutil.rmtree(root2, ignore_errors=True)
+            # 3.1.1 re-serialised lists: compare values only (D4 surgical edits keep formatting).
+            if (fa == 0) != (fb == 0) or sa != sb:
+                bad += 1
+                print(f"seed {seed} (full run): 3.1.1 exit {fa}, ours {fb}")
+                for k in sorted(set(sa) | set(sb)):
+                    if sa.get(k) != sb.get(k):
+                        print(f"   {k}:\n     3.1.1 {json.dumps(sa.get(k))[:400]}\n     ours  {json.dumps(sb.get(k))[:400]}")
+                if bad >= 5:
+                    sys.exit(1)
+                continue
         if (ca == 0) != (cb == 0) or a != b:
             if fm_deps and cb != 0 and ("cycles" in b or "errors" in b):
                 continue  # D1: a kept frontmatter list closes a cycle or names an unknown WP
@@ -154,5 +226,5 @@ for seed in range(first, first + count):
     finally:
         if bad < 5:
             shutil.rmtree(root, ignore_errors=True)
-print(f"{count} missions compared, {bad} unexplained differences")
+print(f"{count} missions compared ({full_runs} also finalized for real), {bad} unexplained differences")
 sys.exit(1 if bad else 0)

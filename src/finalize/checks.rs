@@ -291,10 +291,13 @@ pub(crate) fn disagreements(loaded: &Loaded, res: &Resolution) -> Result<(), Fai
         .conflicts
         .iter()
         .map(|(wp, e, p)| {
+            let (mut e, mut p) = (e.clone(), p.clone());
+            e.sort();
+            p.sort();
             format!(
                 "{wp}: frontmatter has {}, tasks.md parsed {}. Resolve the disagreement in tasks.md or WP frontmatter before finalizing.",
-                list(e),
-                list(p)
+                list(&e),
+                list(&p)
             )
         })
         .collect();

@@ -204,7 +204,14 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     let Validated {
         ownership_warnings,
         lanes: lane_plan,
-    } = validate(&mut loaded, &parsed, &resolution, &refs, &plans)?;
+    } = match validate(&mut loaded, &parsed, &resolution, &refs, &plans) {
+        Ok(v) => v,
+        Err(mut f) => {
+            // Warnings gathered so far (an unreadable WP file, ...) often explain the failure.
+            f.diagnostics.append(&mut loaded.warnings);
+            return Err(f);
+        }
+    };
 
     let meta = read_meta(&loaded.dir, &mut loaded.warnings);
     let mission_id = meta
@@ -734,11 +741,19 @@ fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
             if p.is_empty() && !e.is_empty() {
                 preserved.push(wp.id.clone());
                 kept.insert(&wp.id, e);
-            } else if !p.is_empty() && !e.is_empty() {
+            }
+        }
+        // Disagreements in tasks.md order (the order 3.1.1 reported them in).
+        for (id, p) in parsed.iter() {
+            let Some(wp) = loaded.wps.iter().rev().find(|w| &w.id == id) else {
+                continue;
+            };
+            let e = wp.file.meta.dependencies.clone().unwrap_or_default();
+            if !p.is_empty() && !e.is_empty() {
                 let (a, b): (BTreeSet<&String>, BTreeSet<&String>) =
                     (e.iter().collect(), p.iter().collect());
                 if a != b {
-                    conflicts.push((wp.id.clone(), e, p));
+                    conflicts.push((id.clone(), e, p.clone()));
                 }
             }
         }
@@ -1006,7 +1021,7 @@ fn validate_only_report(v: ValidateOnly<'_>) -> Report {
     let would_modify: Vec<Value> = v
         .plans
         .iter()
-        .filter(|p| !p.changes.is_empty() && !p.preserved)
+        .filter(|p| !p.changes.is_empty())
         .map(|p| {
             let changes: Map<String, Value> = p
                 .changes

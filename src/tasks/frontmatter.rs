@@ -268,8 +268,15 @@ impl WpFile {
             authoritative_surface: opt_str("authoritative_surface")?,
             scope: opt_str("scope").ok().flatten(),
         };
+        // 3.1.1's raw check: the text between the first two `---` anywhere in the file (not
+        // line-based, and nothing when a BOM precedes the first `---`), searched for a line
+        // `^\s*key\s*:`.
+        let raw_region = text
+            .strip_prefix("---")
+            .and_then(|rest| rest.find("---").map(|end| &rest[..end]))
+            .unwrap_or("");
         let raw_has = |key: &str| {
-            yaml_text.lines().any(|l| {
+            raw_region.lines().any(|l| {
                 let t = l.trim_start();
                 t.strip_prefix(key)
                     .is_some_and(|rest| rest.trim_start().starts_with(':'))
