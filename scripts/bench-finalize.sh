@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks `finalize-tasks --validate-only` (process start included) on synthetic missions of 30,
 # 1,000 and 10,000 WPs. With BENCH_311=1 it also times spec-kitty 3.1.1 on the 30-WP mission, in a
-# venv of its own under bench/out (never in CI).
+# venv of its own under $TMPDIR/spec-kitty-bench (never in CI).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 # Outside the repository: inside it, the repository's own .kittify/ would be the project root.
