@@ -6,6 +6,7 @@
 //! WP frontmatter, `lanes.json` and the status event log come out.
 
 pub mod agents;
+pub mod auth;
 pub mod diagnostics;
 pub mod finalize;
 pub mod git;

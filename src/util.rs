@@ -56,6 +56,35 @@ pub fn lock_file(path: &Path) -> std::io::Result<FileLock> {
     Ok(FileLock { _file: file })
 }
 
+/// Takes an exclusive lock on `path`, giving up after `timeout`. Returns `Ok(None)` on timeout.
+pub fn lock_file_timeout(
+    path: &Path,
+    timeout: std::time::Duration,
+) -> std::io::Result<Option<FileLock>> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)?;
+    let deadline = std::time::Instant::now() + timeout;
+    let mut pause = std::time::Duration::from_millis(1);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(FileLock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => {}
+            Err(std::fs::TryLockError::Error(e)) => return Err(e),
+        }
+        if std::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(25));
+    }
+}
+
 /// A broken-down UTC time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UtcTime {
@@ -115,6 +144,91 @@ impl UtcTime {
             "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
             self.year, self.month, self.day, self.hour, self.minute, self.second, self.micros
         )
+    }
+
+    /// Seconds since the Unix epoch.
+    pub fn unix_seconds(&self) -> i64 {
+        // Howard Hinnant's days-from-civil algorithm.
+        let y = self.year - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let m = i64::from(self.month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(self.day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+    }
+
+    /// Parses an ISO 8601 timestamp as Python's `datetime.isoformat()` writes it:
+    /// `2026-11-25T00:01:27.767577+00:00`, `...Z`, or naive (taken as UTC). Returns seconds since
+    /// the epoch, in UTC.
+    pub fn parse_iso(s: &str) -> Option<i64> {
+        let s = s.trim();
+        let b = s.as_bytes();
+        if b.len() < 19
+            || b[4] != b'-'
+            || b[7] != b'-'
+            || !(b[10] == b'T' || b[10] == b' ')
+            || b[13] != b':'
+            || b[16] != b':'
+        {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| {
+            s.get(r)
+                .filter(|t| t.bytes().all(|c| c.is_ascii_digit()))
+                .and_then(|t| t.parse::<i64>().ok())
+        };
+        let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+        let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+        if !(1..=12).contains(&month)
+            || !(1..=31).contains(&day)
+            || hour > 23
+            || minute > 59
+            || second > 60
+        {
+            return None;
+        }
+        let mut rest = &s[19..];
+        if let Some(frac) = rest.strip_prefix('.') {
+            let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return None;
+            }
+            rest = &frac[digits..];
+        }
+        let offset = match rest {
+            "" | "Z" | "z" => 0,
+            _ => {
+                let sign = match rest.as_bytes()[0] {
+                    b'+' => 1,
+                    b'-' => -1,
+                    _ => return None,
+                };
+                let hm = &rest[1..];
+                let (h, m) = match hm.len() {
+                    5 if hm.as_bytes()[2] == b':' => {
+                        (hm[..2].parse::<i64>().ok()?, hm[3..].parse::<i64>().ok()?)
+                    }
+                    4 => (hm[..2].parse::<i64>().ok()?, hm[2..].parse::<i64>().ok()?),
+                    _ => return None,
+                };
+                sign * (h * 3600 + m * 60)
+            }
+        };
+        let t = UtcTime {
+            year,
+            month: month as u32,
+            day: day as u32,
+            hour: hour as u32,
+            minute: minute as u32,
+            second: second as u32,
+            micros: 0,
+        };
+        Some(t.unix_seconds() - offset)
     }
 
     /// Seconds precision with a `Z`: `2026-11-24T23:57:19Z`.
@@ -268,6 +382,34 @@ mod tests {
             UtcTime::from_unix(951_782_400, 0).iso_z(),
             "2000-02-29T00:00:00Z"
         );
+    }
+
+    #[test]
+    fn iso_round_trip() {
+        let t = UtcTime::from_unix(1_795_564_639, 997_228);
+        assert_eq!(UtcTime::parse_iso(&t.isoformat()), Some(1_795_564_639));
+        assert_eq!(
+            UtcTime::parse_iso("2026-11-24T23:57:19Z"),
+            Some(1_795_564_639)
+        );
+        assert_eq!(
+            UtcTime::parse_iso("2026-11-24T23:57:19"),
+            Some(1_795_564_639)
+        );
+        assert_eq!(
+            UtcTime::parse_iso("2026-11-25T00:57:19+01:00"),
+            Some(1_795_564_639)
+        );
+        assert_eq!(UtcTime::parse_iso("1970-01-01T00:00:00+00:00"), Some(0));
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01T00:00:00",
+            "2026-11-24T23:57:19+0x:00",
+            "2026-11-24T23:57:19.",
+        ] {
+            assert_eq!(UtcTime::parse_iso(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -3,6 +3,10 @@
 
 #![allow(clippy::print_stderr, clippy::unwrap_used)]
 
+#[path = "cli/auth.rs"]
+mod auth;
+#[path = "cli/auth_server.rs"]
+mod auth_server;
 #[path = "cli/finalize.rs"]
 mod finalize;
 #[path = "cli/fixtures.rs"]

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod auth;
 mod init;
 mod lint;
 mod mission;
@@ -36,6 +37,9 @@ enum Command {
     /// spec-kitty's own release tooling (run in the spec-kitty repository).
     #[command(subcommand)]
     Release(release::ReleaseCommand),
+    /// Log in to the spec-kitty server, check the session, refresh or forget the tokens.
+    #[command(subcommand)]
+    Auth(auth::AuthCommand),
     /// Check missions for CI: every finalize-tasks check, nothing written, every problem reported.
     Lint(lint::LintArgs),
     /// Show a mission's execution lanes, and with --explain why each WP is where it is.
@@ -60,6 +64,7 @@ pub fn run() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::Agent(AgentCommand::Mission(cmd)) => mission::run(cmd),
         Command::Lint(args) => lint::run(args),
+        Command::Auth(cmd) => auth::run(cmd),
         Command::Lanes(args) => lint::lanes(args),
         Command::Agent(AgentCommand::Release(cmd)) => release::run_agent(cmd),
         Command::Release(cmd) => release::run(cmd),
