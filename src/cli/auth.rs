@@ -80,10 +80,11 @@ fn login(paths: &AuthPaths, args: LoginArgs) -> ExitCode {
     }
     if !args.force
         && let Ok(Some(c)) = store::read(&paths.credentials)
-            && c.authenticated(now()) {
-                output::stdout_lines(&["✅ Already authenticated.".to_owned()]);
-                return ExitCode::SUCCESS;
-            }
+        && c.authenticated(now())
+    {
+        output::stdout_lines(&["✅ Already authenticated.".to_owned()]);
+        return ExitCode::SUCCESS;
+    }
     let server = match auth::server_url(paths) {
         Ok(s) => s,
         Err(d) => return output::failure(d.into(), false),
@@ -178,7 +179,10 @@ fn login(paths: &AuthPaths, args: LoginArgs) -> ExitCode {
     }
 }
 
-fn prompt_line(lines: &mut impl Iterator<Item = std::io::Result<String>>, text: &str) -> Option<std::io::Result<String>> {
+fn prompt_line(
+    lines: &mut impl Iterator<Item = std::io::Result<String>>,
+    text: &str,
+) -> Option<std::io::Result<String>> {
     output::prompt(text);
     lines.next()
 }

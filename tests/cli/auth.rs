@@ -275,6 +275,21 @@ fn a_real_expiry_clears_the_credentials() {
 }
 
 #[test]
+fn invalid_grant_is_an_expiry_too() {
+    let env = Env::new();
+    env.login();
+    env.server.expire_with_invalid_grant();
+    let out = env.run(&["auth", "refresh"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        flat(&out).contains("session expired, log in again"),
+        "{}",
+        text(&out)
+    );
+    assert!(!env.credentials().exists());
+}
+
+#[test]
 fn server_errors_and_network_errors_never_clear_credentials() {
     let env = Env::new();
     env.login();

@@ -14,6 +14,7 @@ struct State {
     current_refresh: String,
     issued: u64,
     expired: bool,
+    invalid_grant: bool,
     fail_next: Option<u16>,
     hold: Option<(Sender<()>, Receiver<()>)>,
 }
@@ -68,6 +69,13 @@ impl TokenServer {
     /// The session ends: the current refresh token is rejected from now on.
     pub fn expire(&self) {
         lock(&self.state).expired = true;
+    }
+
+    /// The session ends, and the server says so with 400 `invalid_grant` instead of 401.
+    pub fn expire_with_invalid_grant(&self) {
+        let mut s = lock(&self.state);
+        s.expired = true;
+        s.invalid_grant = true;
     }
 
     /// The next refresh answers with this status.
@@ -126,9 +134,10 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
             break;
         }
         if let Some((k, v)) = line.split_once(':')
-            && k.eq_ignore_ascii_case("content-length") {
-                length = v.trim().parse().unwrap_or(0);
-            }
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().unwrap_or(0);
+        }
     }
     let mut body = vec![0u8; length];
     let _ = reader.read_exact(&mut body);
@@ -167,7 +176,11 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
             }
             let presented = json["refresh"].as_str().unwrap_or("");
             if s.expired || presented != s.current_refresh {
+                let invalid_grant = s.invalid_grant;
                 drop(s);
+                if invalid_grant {
+                    return respond(&mut stream, 400, r#"{"error": "invalid_grant"}"#);
+                }
                 return respond(&mut stream, 401, r#"{"detail": "token not valid"}"#);
             }
             let (access, refresh) = issue(&mut s);
