@@ -91,3 +91,20 @@ pub fn commit_paths(root: &Path, paths: &[String], message: &str) -> Result<Stri
     run(root, &commit)?;
     head(root)
 }
+
+/// Serialises spec-kitty's own git writes in one repository (all worktrees included): an exclusive
+/// lock on `<git common dir>/spec-kitty-locks/git.lock`, held until dropped. Concurrent
+/// spec-kitty commands then never fail on git's `index.lock`.
+pub fn commit_lock(root: &Path) -> Result<crate::util::FileLock, GitError> {
+    let common = run(
+        root,
+        &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+    )?;
+    let path = std::path::PathBuf::from(common.trim())
+        .join("spec-kitty-locks")
+        .join("git.lock");
+    crate::util::lock_file(&path).map_err(|e| GitError {
+        args: format!("lock {}", path.display()),
+        message: e.to_string(),
+    })
+}

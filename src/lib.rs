@@ -7,6 +7,7 @@
 
 pub mod agents;
 pub mod auth;
+pub mod board;
 pub mod diagnostics;
 pub mod finalize;
 pub mod git;
@@ -24,6 +25,7 @@ pub mod risk;
 pub mod status;
 pub mod tasks;
 pub mod util;
+pub mod workspace;
 
 /// The version of this build, from `Cargo.toml`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -21,6 +21,8 @@ mod mission_create;
 mod release;
 #[path = "cli/support.rs"]
 mod support;
+#[path = "cli/tasks.rs"]
+mod tasks;
 
 /// The trycmd snapshot cases. `git` is registered so `.trycmd` cases can set up a repository;
 /// every command runs with a fixed git identity and no user or system git config.

@@ -14,6 +14,7 @@ mod mission;
 mod mission_create;
 pub mod output;
 mod release;
+mod tasks;
 
 /// spec-kitty: spec-driven development for AI coding agents.
 #[derive(Debug, Parser)]
@@ -51,6 +52,9 @@ enum AgentCommand {
     /// Mission lifecycle: create, finalize-tasks.
     #[command(subcommand)]
     Mission(mission::MissionCommand),
+    /// Work package lanes: status board, move-task, mark-status.
+    #[command(subcommand)]
+    Tasks(tasks::TasksCommand),
     /// Release preparation: draft the next version's changelog block.
     #[command(subcommand)]
     Release(release::AgentReleaseCommand),
@@ -63,6 +67,7 @@ pub fn run() -> ExitCode {
     match cli.command {
         Command::Init(args) => init::run(args),
         Command::Agent(AgentCommand::Mission(cmd)) => mission::run(cmd),
+        Command::Agent(AgentCommand::Tasks(cmd)) => tasks::run(cmd),
         Command::Lint(args) => lint::run(args),
         Command::Auth(cmd) => auth::run(cmd),
         Command::Lanes(args) => lint::lanes(args),

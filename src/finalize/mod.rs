@@ -393,6 +393,9 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
             candidates.push(rel_path(root, &loaded.dir.join(f)));
         }
     }
+    // One spec-kitty git write at a time in this repository.
+    let _git_lock = git::commit_lock(root)
+        .map_err(|e| Failure::simple(Diag::error("git::lock", e.to_string())))?;
     let changed = git::status_porcelain(root, &candidates)
         .map_err(|e| Failure::simple(Diag::error("git::status", e.to_string())))?;
     let commit = if changed.trim().is_empty() {

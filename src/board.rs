@@ -1,0 +1,719 @@
+//! WP lanes at run time: the board (`agent tasks status`), lane transitions with the 9-lane state
+//! machine and its guards (`agent tasks move-task`), and subtask ticking (`agent tasks
+//! mark-status`). Every transition is one event appended to `status.events.jsonl` under the
+//! mission's status lock, `status.json` is rewritten from the log, and both are committed with the
+//! transition (so the loop's own files never leave the tree dirty).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::diagnostics::{Diag, Failure};
+use crate::graph::sort_wps;
+use crate::project::{MissionRef, rel_path};
+use crate::status::{self, Event};
+use crate::tasks::frontmatter::WpFile;
+use crate::util::UtcTime;
+use crate::workspace::{self, WorkspaceKind};
+use crate::{finalize, git};
+
+/// The lane a name stands for (`doing` is `in_progress`), if it is one.
+pub fn canonical_lane(name: &str) -> Option<&'static str> {
+    let n = name.trim().to_ascii_lowercase();
+    let n = if n == "doing" {
+        "in_progress".to_owned()
+    } else {
+        n
+    };
+    status::LANES.iter().copied().find(|l| *l == n)
+}
+
+/// What a transition requires beyond being allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// No extra requirement.
+    None,
+    /// An actor (`--agent`).
+    Actor,
+    /// The WP's workspace exists.
+    Workspace,
+    /// Every subtask of the WP is checked in tasks.md (or `--force`), and its worktree is clean.
+    SubtasksComplete,
+    /// A reviewer (`--reviewer`, else the agent, else git's user.name).
+    Reviewer,
+    /// A review reference (`--review-feedback-file` or `--note`).
+    ReviewRef,
+    /// A reason (`--note` or `--review-feedback-file`).
+    Reason,
+}
+
+/// 3.1.1's transition table: `Some(guard)` when `from → to` is allowed.
+pub fn allowed(from: &str, to: &str) -> Option<Guard> {
+    use Guard::*;
+    Some(match (from, to) {
+        ("planned", "claimed") => Actor,
+        ("claimed", "in_progress") => Workspace,
+        ("in_progress", "for_review") => SubtasksComplete,
+        ("for_review", "in_review") => Actor,
+        ("in_review", "approved" | "done" | "in_progress" | "planned" | "blocked" | "canceled") => {
+            Reviewer
+        }
+        ("in_progress", "approved") => Reviewer,
+        ("approved", "done") => Reviewer,
+        ("approved", "in_progress" | "planned") => ReviewRef,
+        ("in_progress", "planned") => Reason,
+        ("planned" | "claimed" | "in_progress" | "for_review" | "approved", "blocked") => None,
+        ("blocked", "in_progress") => None,
+        (
+            "planned" | "claimed" | "in_progress" | "for_review" | "approved" | "blocked",
+            "canceled",
+        ) => None,
+        _ => return Option::None,
+    })
+}
+
+/// One WP on the board.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WpEntry {
+    /// `WP01`.
+    pub id: String,
+    /// The prompt file (relative to the project root).
+    pub file: String,
+    /// Title from the frontmatter.
+    pub title: Option<String>,
+    /// Current lane (`planned` when the log has no event for it).
+    pub lane: String,
+    /// Frontmatter `phase`, `agent`, `agent_profile`, `shell_pid`, `execution_mode`.
+    pub fields: Map<String, Value>,
+    /// The workspace kind, from the lane manifest (`None` before finalize).
+    pub workspace_kind: Option<WorkspaceKind>,
+}
+
+/// The board of a mission.
+#[derive(Debug, Clone)]
+pub struct Board {
+    /// The mission.
+    pub mission_slug: String,
+    /// `meta.json` values.
+    pub meta: Map<String, Value>,
+    /// WPs in id order.
+    pub wps: Vec<WpEntry>,
+    /// Warnings (unreadable event-log lines, unreadable WP files).
+    pub warnings: Vec<Diag>,
+}
+
+fn read_meta(dir: &Path) -> Map<String, Value> {
+    std::fs::read_to_string(dir.join("meta.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default()
+}
+
+/// Reads the mission's WPs and their lanes.
+pub fn board(root: &Path, mission: &MissionRef) -> Result<Board, Failure> {
+    let tasks_dir = mission.dir.join("tasks");
+    let mut warnings = Vec::new();
+    let (events, bad) =
+        status::read_events(&mission.dir.join(status::EVENTS_FILE)).map_err(|e| {
+            Failure::simple(crate::diagnostics::io_error(
+                "status::read",
+                &mission.dir,
+                &e,
+            ))
+        })?;
+    for b in bad {
+        warnings.push(Diag::warning(
+            "status::bad-line",
+            format!(
+                "status.events.jsonl line {} {}: {}",
+                b.line,
+                if b.torn {
+                    "is a torn final line and is ignored"
+                } else {
+                    "is unreadable and ignored"
+                },
+                b.message
+            ),
+        ));
+    }
+    let (_, states) = status::reduce(&events);
+    let manifest = workspace::load_manifest(&mission.dir, &mission.slug).ok();
+    let mut names: Vec<String> = std::fs::read_dir(&tasks_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".md") && finalize::file_wp_id(n).is_some())
+        .collect();
+    names.sort();
+    let mut wps = Vec::new();
+    for name in names {
+        let Some(id) = finalize::file_wp_id(&name) else {
+            continue;
+        };
+        let path = tasks_dir.join(&name);
+        let display = rel_path(root, &path);
+        let mut fields = Map::new();
+        let mut title = None;
+        match std::fs::read_to_string(&path)
+            .map_err(|e| Diag::warning("wp::unreadable", e.to_string()))
+            .and_then(|t| WpFile::parse(&name, &display, t))
+        {
+            Ok(f) => {
+                title = f.meta.title.clone();
+                if let Ok(yaml_serde::Value::Mapping(m)) =
+                    yaml_serde::from_str::<yaml_serde::Value>(&f.source.text[f.yaml.clone()])
+                {
+                    for key in [
+                        "phase",
+                        "agent",
+                        "agent_profile",
+                        "shell_pid",
+                        "execution_mode",
+                    ] {
+                        let v = m
+                            .get(yaml_serde::Value::String(key.into()))
+                            .cloned()
+                            .unwrap_or(yaml_serde::Value::Null);
+                        fields.insert(key.into(), serde_json::to_value(v).unwrap_or(Value::Null));
+                    }
+                }
+            }
+            Err(d) => warnings.push(d),
+        }
+        let workspace_kind = manifest
+            .as_ref()
+            .and_then(|m| workspace::resolve_workspace(root, &mission.slug, m, &id).ok())
+            .map(|w| w.kind);
+        wps.push(WpEntry {
+            lane: states
+                .get(&id)
+                .map_or_else(|| "planned".to_owned(), |s| s.lane.clone()),
+            id,
+            file: display,
+            title,
+            fields,
+            workspace_kind,
+        });
+    }
+    wps.sort_by(|a, b| crate::graph::wp_cmp(&a.id, &b.id));
+    Ok(Board {
+        mission_slug: mission.slug.clone(),
+        meta: read_meta(&mission.dir),
+        wps,
+        warnings,
+    })
+}
+
+/// 3.1.1's weighted progress per lane.
+pub fn lane_weight(lane: &str) -> f64 {
+    match lane {
+        "claimed" => 0.05,
+        "in_progress" => 0.3,
+        "for_review" => 0.6,
+        "in_review" => 0.7,
+        "approved" => 0.8,
+        "done" => 1.0,
+        _ => 0.0,
+    }
+}
+
+impl Board {
+    /// Counts per lane, all nine lanes, in lane order.
+    pub fn by_lane(&self) -> Vec<(&'static str, usize)> {
+        status::LANES
+            .iter()
+            .map(|l| {
+                (
+                    *l,
+                    self.wps
+                        .iter()
+                        .filter(|w| canonical_lane(&w.lane) == Some(*l))
+                        .count(),
+                )
+            })
+            .collect()
+    }
+
+    /// Weighted completion in percent, one decimal.
+    pub fn progress_percentage(&self) -> f64 {
+        if self.wps.is_empty() {
+            return 0.0;
+        }
+        let sum: f64 = self.wps.iter().map(|w| lane_weight(&w.lane)).sum();
+        (sum / self.wps.len() as f64 * 1000.0).round() / 10.0
+    }
+
+    /// `agent tasks status --json`, with 3.1.1's keys.
+    pub fn json(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("mission_slug".into(), self.mission_slug.clone().into());
+        m.insert(
+            "mission_number".into(),
+            self.meta
+                .get("mission_number")
+                .cloned()
+                .unwrap_or(Value::Null),
+        );
+        m.insert(
+            "mission_type".into(),
+            self.meta
+                .get("mission_type")
+                .cloned()
+                .unwrap_or_else(|| "software-dev".into()),
+        );
+        m.insert("total_wps".into(), self.wps.len().into());
+        m.insert(
+            "by_lane".into(),
+            Value::Object(
+                self.by_lane()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v.into()))
+                    .collect(),
+            ),
+        );
+        m.insert(
+            "work_packages".into(),
+            Value::Array(
+                self.wps
+                    .iter()
+                    .map(|w| {
+                        let mut o = Map::new();
+                        o.insert("id".into(), w.id.clone().into());
+                        o.insert(
+                            "title".into(),
+                            w.title.clone().map_or(Value::Null, Value::String),
+                        );
+                        o.insert("lane".into(), w.lane.clone().into());
+                        o.insert(
+                            "phase".into(),
+                            w.fields.get("phase").cloned().unwrap_or(Value::Null),
+                        );
+                        o.insert("file".into(), w.file.clone().into());
+                        for key in ["agent", "agent_profile", "shell_pid", "execution_mode"] {
+                            o.insert(
+                                key.into(),
+                                w.fields.get(key).cloned().unwrap_or(Value::Null),
+                            );
+                        }
+                        o.insert(
+                            "workspace_kind".into(),
+                            w.workspace_kind.map_or(Value::Null, |k| k.as_str().into()),
+                        );
+                        Value::Object(o)
+                    })
+                    .collect(),
+            ),
+        );
+        m.insert(
+            "progress_percentage".into(),
+            self.progress_percentage().into(),
+        );
+        m.insert("stale_wps".into(), Value::Array(Vec::new()));
+        m.insert("auto_commit".into(), true.into());
+        m
+    }
+
+    /// A kanban for humans.
+    pub fn text(&self) -> String {
+        let columns: [(&str, &[&str]); 5] = [
+            ("Planned", &["planned", "blocked"]),
+            ("Doing", &["claimed", "in_progress"]),
+            ("For Review", &["for_review", "in_review"]),
+            ("Approved", &["approved"]),
+            ("Done", &["done", "canceled"]),
+        ];
+        let cells: Vec<Vec<String>> = columns
+            .iter()
+            .map(|(_, lanes)| {
+                self.wps
+                    .iter()
+                    .filter(|w| lanes.contains(&w.lane.as_str()))
+                    .map(|w| {
+                        if w.lane == "blocked" || w.lane == "canceled" {
+                            format!("{} ({})", w.id, w.lane)
+                        } else {
+                            w.id.clone()
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let width = 16;
+        let done = self.wps.iter().filter(|w| w.lane == "done").count();
+        let mut out = format!(
+            "📊 Work Package Status: {}\nProgress: {done}/{} done ({:.1}% weighted)\n\n",
+            self.mission_slug,
+            self.wps.len(),
+            self.progress_percentage()
+        );
+        for (title, _) in &columns {
+            out.push_str(&format!("{title:<width$}"));
+        }
+        out.push('\n');
+        out.push_str(&"-".repeat(width * columns.len()));
+        out.push('\n');
+        let rows = cells.iter().map(Vec::len).max().unwrap_or(0);
+        for r in 0..rows {
+            let line: String = cells
+                .iter()
+                .map(|c| format!("{:<width$}", c.get(r).map_or("", String::as_str)))
+                .collect();
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "\n▶ Next action: spec-kitty next --agent <your-name> --mission {}\n",
+            self.mission_slug
+        ));
+        out
+    }
+}
+
+/// Options of a lane transition.
+#[derive(Debug, Clone, Default)]
+pub struct MoveOptions {
+    /// Who moves it.
+    pub agent: Option<String>,
+    /// Why (also the reason a forced move needs).
+    pub note: Option<String>,
+    /// Reviewer for approvals (default: the agent, else git's user.name).
+    pub reviewer: Option<String>,
+    /// Review feedback file (a rejection's review reference).
+    pub review_feedback_file: Option<PathBuf>,
+    /// Bypass the state machine and its guards (needs an actor and a note).
+    pub force: bool,
+}
+
+/// A transition that happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    /// The event appended.
+    pub event: Event,
+    /// The commit, when the project is a git repository.
+    pub commit: Option<String>,
+}
+
+fn fail(code: &'static str, message: String, help: &str) -> Failure {
+    Failure::simple(Diag::error(code, message).with_help(help.to_owned()))
+}
+
+/// Subtask lines of the WP's tasks.md section that are not checked.
+fn open_subtasks(mission_dir: &Path, wp: &str) -> Vec<String> {
+    let Ok(text) = std::fs::read_to_string(mission_dir.join("tasks.md")) else {
+        return Vec::new();
+    };
+    let Ok(doc) = crate::tasks::parse::parse(&text) else {
+        return Vec::new();
+    };
+    let Some(section) = doc.sections.iter().rev().find(|s| s.id == wp) else {
+        return Vec::new();
+    };
+    doc.subtasks
+        .iter()
+        .filter(|t| {
+            !t.done && t.span.start >= section.body.start && t.span.start < section.body.end
+        })
+        .map(|t| t.id.clone())
+        .collect()
+}
+
+/// Moves a WP to another lane.
+pub fn move_task(
+    root: &Path,
+    mission: &MissionRef,
+    wp: &str,
+    to: &str,
+    opts: &MoveOptions,
+) -> Result<Moved, Failure> {
+    let wp = wp.trim().to_ascii_uppercase();
+    let Some(to) = canonical_lane(to) else {
+        return Err(fail(
+            "status::unknown-lane",
+            format!("`{to}` is not a lane"),
+            "lanes: planned, claimed, in_progress (doing), for_review, in_review, approved, done, blocked, canceled",
+        ));
+    };
+    let b = board(root, mission)?;
+    let Some(entry) = b.wps.iter().find(|w| w.id == wp) else {
+        let known: Vec<String> = b.wps.iter().map(|w| w.id.clone()).collect();
+        return Err(fail(
+            "status::unknown-wp",
+            format!("mission `{}` has no work package {wp}", mission.slug),
+            &format!("known work packages: {}", known.join(", ")),
+        ));
+    };
+    let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
+    let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, &wp)?;
+    let from = canonical_lane(&entry.lane).unwrap_or("planned");
+    if from == to {
+        return Err(fail(
+            "status::same-lane",
+            format!("{wp} is already in {to}"),
+            "nothing to do",
+        ));
+    }
+    let actor = opts.agent.clone().filter(|a| !a.trim().is_empty());
+    let mut evidence = Value::Null;
+    let mut review_ref = Value::Null;
+    let reason = opts.note.clone();
+    if opts.force {
+        if actor.is_none() || reason.is_none() {
+            return Err(fail(
+                "status::force-needs-reason",
+                format!("a forced move of {wp} needs --agent and --note"),
+                "say who forces the move and why",
+            ));
+        }
+    } else {
+        let Some(guard) = allowed(from, to) else {
+            return Err(fail(
+                "status::illegal-transition",
+                format!("{wp} cannot move from {from} to {to}"),
+                "follow the lanes planned → claimed → in_progress → for_review → in_review/approved → done, or pass --force with --agent and --note",
+            ));
+        };
+        match guard {
+            Guard::None => {}
+            Guard::Actor if actor.is_none() => {
+                return Err(fail(
+                    "status::actor-required",
+                    format!("moving {wp} to {to} needs --agent"),
+                    "pass --agent <name>",
+                ));
+            }
+            Guard::Actor => {}
+            Guard::Workspace if !ws.path.is_dir() => {
+                return Err(fail(
+                    "status::no-workspace",
+                    format!(
+                        "{wp}'s workspace {} does not exist yet",
+                        rel_path(root, &ws.path)
+                    ),
+                    &format!(
+                        "create it with `spec-kitty agent action implement {wp} --agent <name> --mission {}`",
+                        mission.slug
+                    ),
+                ));
+            }
+            Guard::Workspace => {}
+            Guard::SubtasksComplete => {
+                let open = open_subtasks(&mission.dir, &wp);
+                if !open.is_empty() {
+                    return Err(fail(
+                        "status::subtasks-open",
+                        format!("{wp} has unchecked subtasks: {}", open.join(", ")),
+                        &format!(
+                            "mark them with `spec-kitty agent tasks mark-status {} --status done --mission {}`, or pass --force",
+                            open.join(" "),
+                            mission.slug
+                        ),
+                    ));
+                }
+                if ws.kind == WorkspaceKind::LaneWorktree && ws.path.is_dir() {
+                    let dirty = git::run(
+                        &ws.path,
+                        &["status", "--porcelain", "--untracked-files=normal"],
+                    )
+                    .unwrap_or_default();
+                    if !dirty.trim().is_empty() {
+                        return Err(fail(
+                            "status::dirty-workspace",
+                            format!("{wp}'s workspace has uncommitted changes"),
+                            &format!("commit the work in {} first", rel_path(root, &ws.path)),
+                        ));
+                    }
+                }
+            }
+            Guard::Reviewer => {
+                let reviewer = opts
+                    .reviewer
+                    .clone()
+                    .or_else(|| actor.clone())
+                    .or_else(|| {
+                        git::run(root, &["config", "user.name"])
+                            .ok()
+                            .map(|s| s.trim().to_owned())
+                            .filter(|s| !s.is_empty())
+                    })
+                    .unwrap_or_else(|| "unknown".to_owned());
+                evidence = serde_json::json!({"review": {"reviewer": reviewer, "verdict": if to == "approved" || to == "done" { "approved" } else { "changes_requested" }, "reference": reason.clone().unwrap_or_else(|| format!("move-task {wp} --to {to}"))}});
+            }
+            Guard::ReviewRef | Guard::Reason => {
+                let r = opts
+                    .review_feedback_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .or_else(|| reason.clone());
+                let Some(r) = r else {
+                    return Err(fail(
+                        "status::reason-required",
+                        format!("moving {wp} from {from} to {to} needs a reason"),
+                        "pass --note \"...\" or --review-feedback-file <file>",
+                    ));
+                };
+                review_ref = Value::String(r);
+            }
+        }
+    }
+    let event = Event {
+        actor: actor.clone().unwrap_or_else(|| "user".to_owned()),
+        at: UtcTime::now().isoformat(),
+        event_id: status::new_event_id(),
+        evidence,
+        execution_mode: ws.kind.execution_mode().into(),
+        force: opts.force,
+        from_lane: from.to_owned(),
+        mission_slug: mission.slug.clone().into(),
+        policy_metadata: Value::Null,
+        reason: reason.map_or(Value::Null, Value::String),
+        review_ref,
+        to_lane: to.to_owned(),
+        wp_id: wp.clone(),
+    };
+    let commit = append_and_commit(
+        root,
+        mission,
+        std::slice::from_ref(&event),
+        &format!(
+            "chore: Move {wp} to {to} on spec {}{}",
+            mission_number(mission),
+            actor.map(|a| format!(" [{a}]")).unwrap_or_default()
+        ),
+    )?;
+    Ok(Moved { event, commit })
+}
+
+fn mission_number(mission: &MissionRef) -> String {
+    let digits: String = mission
+        .slug
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    if digits.is_empty() {
+        mission.slug.clone()
+    } else {
+        digits
+    }
+}
+
+/// Appends events under the status lock, rewrites `status.json`, and commits both (when in git),
+/// under the repository's spec-kitty git lock.
+pub fn append_and_commit(
+    root: &Path,
+    mission: &MissionRef,
+    events: &[Event],
+    message: &str,
+) -> Result<Option<String>, Failure> {
+    let events_path = mission.dir.join(status::EVENTS_FILE);
+    let io = |code: &'static str, e: std::io::Error| {
+        Failure::simple(crate::diagnostics::io_error(code, &events_path, &e))
+    };
+    let in_git = git::is_repo(root);
+    let git_lock = if in_git {
+        Some(
+            git::commit_lock(root)
+                .map_err(|e| Failure::simple(Diag::error("git::lock", e.to_string())))?,
+        )
+    } else {
+        None
+    };
+    {
+        let _lock = status::lock(root, &mission.slug).map_err(|e| io("status::lock", e))?;
+        status::append_events(&events_path, events).map_err(|e| io("status::append", e))?;
+        let (all, _) = status::read_events(&events_path).map_err(|e| io("status::read", e))?;
+        status::write_snapshot(&mission.dir, &all, &mission.slug, &read_meta(&mission.dir))
+            .map_err(|e| io("status::write", e))?;
+    }
+    let commit = if in_git {
+        let paths = vec![
+            rel_path(root, &events_path),
+            rel_path(root, &mission.dir.join(status::STATUS_FILE)),
+        ];
+        let changed = git::status_porcelain(root, &paths).unwrap_or_default();
+        if changed.trim().is_empty() {
+            None
+        } else {
+            Some(
+                git::commit_paths(root, &paths, message)
+                    .map_err(|e| Failure::simple(Diag::error("git::commit", e.to_string())))?,
+            )
+        }
+    } else {
+        None
+    };
+    drop(git_lock);
+    Ok(commit)
+}
+
+/// Ticks (or unticks) subtasks in tasks.md: `- [ ] T001` → `- [x] T001`, and commits tasks.md.
+pub fn mark_status(
+    root: &Path,
+    mission: &MissionRef,
+    ids: &[String],
+    done: bool,
+) -> Result<Option<String>, Failure> {
+    let path = mission.dir.join("tasks.md");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Failure::simple(crate::diagnostics::io_error("tasks::read", &path, &e)))?;
+    let doc = crate::tasks::parse::parse(&text)
+        .map_err(|e| Failure::simple(Diag::error("tasks::parse", e.to_string())))?;
+    let mut out = text.clone();
+    let mut missing = Vec::new();
+    // Edit back to front so spans stay valid.
+    let mut edits: Vec<(usize, char)> = Vec::new();
+    for id in ids {
+        let id = id.trim().to_ascii_uppercase();
+        let lines: Vec<_> = doc.subtasks.iter().filter(|t| t.id == id).collect();
+        if lines.is_empty() {
+            missing.push(id);
+            continue;
+        }
+        for t in lines {
+            if let Some(off) = text[t.span.clone()].find('[') {
+                edits.push((t.span.start + off + 1, if done { 'x' } else { ' ' }));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let mut known: Vec<String> = doc.subtasks.iter().map(|t| t.id.clone()).collect();
+        known.dedup();
+        return Err(fail(
+            "tasks::unknown-subtask",
+            format!("tasks.md has no subtask {}", missing.join(", ")),
+            &format!(
+                "subtask lines look like `- [ ] T001 ...`; known: {}",
+                known.join(", ")
+            ),
+        ));
+    }
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    for (at, c) in edits {
+        out.replace_range(at..at + 1, &c.to_string());
+    }
+    if out == text {
+        return Ok(None);
+    }
+    crate::util::write_atomic(&path, out.as_bytes())
+        .map_err(|e| Failure::simple(crate::diagnostics::io_error("tasks::write", &path, &e)))?;
+    if !git::is_repo(root) {
+        return Ok(None);
+    }
+    let _git_lock = git::commit_lock(root)
+        .map_err(|e| Failure::simple(Diag::error("git::lock", e.to_string())))?;
+    let mut list: Vec<String> = ids.iter().map(|s| s.trim().to_ascii_uppercase()).collect();
+    sort_wps(&mut list);
+    git::commit_paths(
+        root,
+        &[rel_path(root, &path)],
+        &format!(
+            "chore: Mark {} as {} on spec {}",
+            list.join(", "),
+            if done { "done" } else { "pending" },
+            mission_number(mission)
+        ),
+    )
+    .map(Some)
+    .map_err(|e| Failure::simple(Diag::error("git::commit", e.to_string())))
+}

@@ -1,0 +1,207 @@
+//! `spec-kitty agent tasks status|move-task|mark-status`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+use spec_kitty::board::{self, MoveOptions};
+use spec_kitty::project::{self, MissionRef};
+
+use super::output;
+
+#[derive(Debug, Subcommand)]
+pub enum TasksCommand {
+    /// Show the mission's work packages by lane (a kanban; --json for 3.1.1's keys).
+    Status(StatusArgs),
+    /// Move a work package to another lane (the 9-lane state machine and its guards).
+    MoveTask(MoveArgs),
+    /// Tick (or untick) subtasks in tasks.md: `- [ ] T001` → `- [x] T001`.
+    MarkStatus(MarkArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Mission directory name under kitty-specs/, or its mission_id.
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MoveArgs {
+    /// The work package (WP01, wp01 or WP01-slug).
+    pub wp: String,
+    /// The lane: planned, claimed, doing/in_progress, for_review, in_review, approved, done,
+    /// blocked, canceled.
+    #[arg(long)]
+    pub to: String,
+    /// Mission directory name under kitty-specs/, or its mission_id.
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Who moves it.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Why (recorded as the event's reason).
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Reviewer for approvals (default: --agent, else git's user.name).
+    #[arg(long)]
+    pub reviewer: Option<String>,
+    /// Review feedback (a rejection's reference).
+    #[arg(long)]
+    pub review_feedback_file: Option<PathBuf>,
+    /// Bypass the state machine and its guards (needs --agent and --note).
+    #[arg(long)]
+    pub force: bool,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SubtaskStatus {
+    Done,
+    Pending,
+}
+
+#[derive(Debug, Args)]
+pub struct MarkArgs {
+    /// Subtask ids (T001 ...).
+    #[arg(required = true)]
+    pub ids: Vec<String>,
+    /// The new status.
+    #[arg(long, value_enum)]
+    pub status: SubtaskStatus,
+    /// Mission directory name under kitty-specs/, or its mission_id.
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn mission(
+    flag: Option<&str>,
+    command: &str,
+    json: bool,
+) -> Result<(PathBuf, MissionRef), ExitCode> {
+    let root = output::project_root().map_err(|f| output::failure(f, json))?;
+    let m = project::resolve_mission(&root, flag, command, json)
+        .map_err(|f| output::failure(f, json))?;
+    Ok((root, m))
+}
+
+pub fn run(cmd: TasksCommand) -> ExitCode {
+    match cmd {
+        TasksCommand::Status(a) => {
+            let (root, m) = match mission(
+                a.mission.as_deref(),
+                "spec-kitty agent tasks status",
+                a.json,
+            ) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            match board::board(&root, &m) {
+                Ok(b) => {
+                    output::diagnostics(&b.warnings);
+                    if a.json {
+                        output::json_versioned(b.json());
+                    } else {
+                        output::stdout_text(&b.text());
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(f) => output::failure(f, a.json),
+            }
+        }
+        TasksCommand::MoveTask(a) => {
+            let (root, m) = match mission(
+                a.mission.as_deref(),
+                "spec-kitty agent tasks move-task",
+                a.json,
+            ) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            let wp =
+                a.wp.split(['-', '_', '.'])
+                    .next()
+                    .unwrap_or(&a.wp)
+                    .to_owned();
+            let opts = MoveOptions {
+                agent: a.agent,
+                note: a.note,
+                reviewer: a.reviewer,
+                review_feedback_file: a.review_feedback_file,
+                force: a.force,
+            };
+            match board::move_task(&root, &m, &wp, &a.to, &opts) {
+                Ok(moved) => {
+                    if a.json {
+                        let mut p = serde_json::Map::new();
+                        p.insert("result".into(), "success".into());
+                        p.insert("wp_id".into(), moved.event.wp_id.clone().into());
+                        p.insert("from_lane".into(), moved.event.from_lane.clone().into());
+                        p.insert("to_lane".into(), moved.event.to_lane.clone().into());
+                        p.insert("event_id".into(), moved.event.event_id.clone().into());
+                        p.insert(
+                            "commit_hash".into(),
+                            moved
+                                .commit
+                                .clone()
+                                .map_or(serde_json::Value::Null, serde_json::Value::String),
+                        );
+                        output::json_versioned(p);
+                    } else {
+                        output::stdout_lines(&[format!(
+                            "✓ Moved {} from {} to {}",
+                            moved.event.wp_id, moved.event.from_lane, moved.event.to_lane
+                        )]);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(f) => output::failure(f, a.json),
+            }
+        }
+        TasksCommand::MarkStatus(a) => {
+            let (root, m) = match mission(
+                a.mission.as_deref(),
+                "spec-kitty agent tasks mark-status",
+                a.json,
+            ) {
+                Ok(x) => x,
+                Err(code) => return code,
+            };
+            let done = matches!(a.status, SubtaskStatus::Done);
+            match board::mark_status(&root, &m, &a.ids, done) {
+                Ok(commit) => {
+                    if a.json {
+                        let mut p = serde_json::Map::new();
+                        p.insert("result".into(), "success".into());
+                        p.insert("subtasks".into(), a.ids.clone().into());
+                        p.insert(
+                            "status".into(),
+                            if done { "done" } else { "pending" }.into(),
+                        );
+                        p.insert(
+                            "commit_hash".into(),
+                            commit.map_or(serde_json::Value::Null, serde_json::Value::String),
+                        );
+                        output::json_versioned(p);
+                    } else {
+                        output::stdout_lines(&[format!(
+                            "✓ Marked {} as {}",
+                            a.ids.join(", "),
+                            if done { "done" } else { "pending" }
+                        )]);
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(f) => output::failure(f, a.json),
+            }
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The one seam between work packages and workspaces: [`resolve_workspace`] maps a WP to its lane
+//! and the lane to a path, a branch and a kind. Every consumer (status, move-task, implement,
+//! review, next, context resolve) calls it and none of them looks at `execution_mode`: a
+//! planning-artifact WP is simply a member of `lane-planning`, whose workspace is the main
+//! checkout (FR-101..106, D-2).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::diagnostics::{Diag, Failure};
+use crate::lanes::PLANNING_LANE;
+
+/// `lanes.json` as the runtime reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct LanesManifest {
+    /// The mission.
+    pub mission_slug: String,
+    /// `kitty/mission-<slug>`.
+    #[serde(default)]
+    pub mission_branch: String,
+    /// The branch the mission lands on (and the planning lane works on).
+    #[serde(default)]
+    pub target_branch: String,
+    /// The lanes.
+    pub lanes: Vec<ManifestLane>,
+}
+
+/// One lane of `lanes.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ManifestLane {
+    /// `lane-a`, ..., `lane-planning`.
+    pub lane_id: String,
+    /// Members in execution order.
+    pub wp_ids: Vec<String>,
+}
+
+/// Where a workspace lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkspaceKind {
+    /// The main checkout (the planning lane).
+    RepoRoot,
+    /// A git worktree under `.worktrees/`.
+    LaneWorktree,
+}
+
+impl WorkspaceKind {
+    /// 3.1.1's name: `repo_root` or `lane_workspace`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkspaceKind::RepoRoot => "repo_root",
+            WorkspaceKind::LaneWorktree => "lane_workspace",
+        }
+    }
+
+    /// The `execution_mode` status events record: `direct_repo` or `worktree`.
+    pub fn execution_mode(self) -> &'static str {
+        match self {
+            WorkspaceKind::RepoRoot => "direct_repo",
+            WorkspaceKind::LaneWorktree => "worktree",
+        }
+    }
+}
+
+/// A WP's workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workspace {
+    /// The lane.
+    pub lane_id: String,
+    /// The WPs that share the lane, in execution order.
+    pub lane_wp_ids: Vec<String>,
+    /// Absolute path (the worktree path even before the worktree exists).
+    pub path: PathBuf,
+    /// The lane branch; `None` for the planning lane (it works on the target branch).
+    pub branch: Option<String>,
+    /// Repo root or lane worktree.
+    pub kind: WorkspaceKind,
+    /// `<slug>-<lane>`.
+    pub name: String,
+}
+
+/// Reads `kitty-specs/<slug>/lanes.json`.
+pub fn load_manifest(mission_dir: &Path, slug: &str) -> Result<LanesManifest, Failure> {
+    let path = mission_dir.join("lanes.json");
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        Failure::simple(
+            Diag::error(
+                "lanes::missing",
+                format!("mission `{slug}` has no lanes.json"),
+            )
+            .with_help(format!(
+                "run `spec-kitty agent mission finalize-tasks --mission {slug}` first"
+            )),
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        Failure::simple(
+            Diag::error(
+                "lanes::invalid",
+                format!("{} is not a valid lane manifest: {e}", path.display()),
+            )
+            .with_help(format!(
+                "re-run `spec-kitty agent mission finalize-tasks --mission {slug}`"
+            )),
+        )
+    })
+}
+
+/// Resolves `wp` to its workspace.
+pub fn resolve_workspace(
+    root: &Path,
+    slug: &str,
+    manifest: &LanesManifest,
+    wp: &str,
+) -> Result<Workspace, Failure> {
+    let lane = manifest.lanes.iter().find(|l| l.wp_ids.iter().any(|w| w == wp)).ok_or_else(|| {
+        Failure::simple(
+            Diag::error("lanes::wp-not-in-lane", format!("{wp} is in no lane of mission `{slug}`"))
+                .with_help(format!("check the WP id, or re-run `spec-kitty agent mission finalize-tasks --mission {slug}`")),
+        )
+    })?;
+    let name = format!("{slug}-{}", lane.lane_id);
+    let (path, branch, kind) = if lane.lane_id == PLANNING_LANE {
+        (root.to_path_buf(), None, WorkspaceKind::RepoRoot)
+    } else {
+        (
+            root.join(".worktrees").join(&name),
+            Some(format!("kitty/mission-{slug}-{}", lane.lane_id)),
+            WorkspaceKind::LaneWorktree,
+        )
+    };
+    Ok(Workspace {
+        lane_id: lane.lane_id.clone(),
+        lane_wp_ids: lane.wp_ids.clone(),
+        path,
+        branch,
+        kind,
+        name,
+    })
+}
