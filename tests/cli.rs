@@ -15,6 +15,8 @@ mod fixtures;
 mod init;
 #[path = "cli/lint.rs"]
 mod lint;
+#[path = "cli/loop_e2e.rs"]
+mod loop_e2e;
 #[path = "cli/mission_create.rs"]
 mod mission_create;
 #[path = "cli/release.rs"]

@@ -7,11 +7,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod action;
 mod auth;
 mod init;
 mod lint;
 mod mission;
 mod mission_create;
+mod next;
 pub mod output;
 mod release;
 mod tasks;
@@ -41,6 +43,10 @@ enum Command {
     /// Log in to the spec-kitty server, check the session, refresh or forget the tokens.
     #[command(subcommand)]
     Auth(auth::AuthCommand),
+    /// The loop: report your last step and get the next decision (read-only without --result).
+    Next(next::NextArgs),
+    // Internal infrastructure; the help text comes from `ImplementArgs`.
+    Implement(action::ImplementArgs),
     /// Check missions for CI: every finalize-tasks check, nothing written, every problem reported.
     Lint(lint::LintArgs),
     /// Show a mission's execution lanes, and with --explain why each WP is where it is.
@@ -52,6 +58,9 @@ enum AgentCommand {
     /// Mission lifecycle: create, finalize-tasks.
     #[command(subcommand)]
     Mission(mission::MissionCommand),
+    /// Per-WP actions: implement.
+    #[command(subcommand)]
+    Action(action::ActionCommand),
     /// Work package lanes: status board, move-task, mark-status.
     #[command(subcommand)]
     Tasks(tasks::TasksCommand),
@@ -68,6 +77,9 @@ pub fn run() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::Agent(AgentCommand::Mission(cmd)) => mission::run(cmd),
         Command::Agent(AgentCommand::Tasks(cmd)) => tasks::run(cmd),
+        Command::Agent(AgentCommand::Action(cmd)) => action::run(cmd),
+        Command::Implement(args) => action::implement_internal(args),
+        Command::Next(args) => next::run(args),
         Command::Lint(args) => lint::run(args),
         Command::Auth(cmd) => auth::run(cmd),
         Command::Lanes(args) => lint::lanes(args),

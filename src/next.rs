@@ -1,0 +1,426 @@
+//! `spec-kitty next`: the loop's decision. The mission's state is read from its artifacts (spec,
+//! plan, tasks, WP files, lanes.json, the status log), never from a separate run record, so a
+//! mission planned by hand is picked up where it stands.
+//!
+//! Unlike 3.1.1, an implement decision only hands out a WP whose dependencies are approved or done
+//! and that no other agent has claimed, and a `--result failed|blocked` is recoverable: it is
+//! recorded under `.git/spec-kitty/next/`, reported until the agent reports `--result success` for
+//! the same mission, which clears it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value, json};
+
+use crate::board::{self, Board};
+use crate::diagnostics::{Diag, Failure};
+use crate::project::MissionRef;
+use crate::util::UtcTime;
+use crate::workspace;
+
+/// What the agent reports about its last step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepResult {
+    /// Done; advance.
+    Success,
+    /// Failed; stop until fixed.
+    Failed,
+    /// Blocked; stop until unblocked.
+    Blocked,
+}
+
+/// The decision.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    /// `step`, `blocked`, `terminal` or `query`.
+    pub kind: &'static str,
+    /// The step (`specify`, ..., `implement`, `review`, `accept`, `done`).
+    pub state: String,
+    /// The action (`implement`, `review`, ...), for steps.
+    pub action: Option<String>,
+    /// The WP, for WP steps.
+    pub wp_id: Option<String>,
+    /// Its workspace path.
+    pub workspace_path: Option<PathBuf>,
+    /// The prompt written for the agent.
+    pub prompt_file: Option<PathBuf>,
+    /// Why (blocked, terminal, guard).
+    pub reason: Option<String>,
+    /// Unmet guards of the step.
+    pub guard_failures: Vec<String>,
+    /// Progress counts.
+    pub progress: Option<Value>,
+    /// The step a query would issue.
+    pub preview_step: Option<String>,
+}
+
+fn record_path(root: &Path, slug: &str) -> PathBuf {
+    let git = root.join(".git");
+    let base = if git.is_dir() {
+        git.join("spec-kitty").join("next")
+    } else {
+        root.join(".kittify").join("runtime").join("next")
+    };
+    base.join(format!("{slug}.json"))
+}
+
+fn progress(b: &Board) -> Value {
+    let count = |lanes: &[&str]| {
+        b.wps
+            .iter()
+            .filter(|w| lanes.contains(&w.lane.as_str()))
+            .count()
+    };
+    json!({
+        "total_wps": b.wps.len(),
+        "done_wps": count(&["done"]),
+        "approved_wps": count(&["approved"]),
+        "in_progress_wps": count(&["claimed", "in_progress"]),
+        "planned_wps": count(&["planned"]),
+        "for_review_wps": count(&["for_review", "in_review"]),
+        "weighted_percentage": b.progress_percentage(),
+    })
+}
+
+/// Works out the next step for `agent`. `result: None` is a read-only query.
+pub fn decide(
+    root: &Path,
+    mission: &MissionRef,
+    agent: Option<&str>,
+    result: Option<StepResult>,
+) -> Result<Decision, Failure> {
+    let query = result.is_none();
+    if result.is_some() && agent.is_none_or(|a| a.trim().is_empty()) {
+        return Err(Failure::simple(
+            Diag::error(
+                "next::agent-required",
+                "--agent is required when --result is provided",
+            )
+            .with_help("pass --agent <name>"),
+        ));
+    }
+    let record = record_path(root, &mission.slug);
+    match result {
+        Some(StepResult::Failed | StepResult::Blocked) => {
+            let what = if result == Some(StepResult::Failed) {
+                "failed"
+            } else {
+                "blocked"
+            };
+            let note = json!({"result": what, "agent": agent, "at": UtcTime::now().isoformat()});
+            if let Some(dir) = record.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            crate::util::write_atomic(&record, note.to_string().as_bytes()).map_err(|e| {
+                Failure::simple(crate::diagnostics::io_error("next::record", &record, &e))
+            })?;
+        }
+        Some(StepResult::Success) => {
+            let _ = std::fs::remove_file(&record);
+        }
+        None => {}
+    }
+    let mut d = Decision {
+        kind: if query { "query" } else { "step" },
+        state: String::new(),
+        action: None,
+        wp_id: None,
+        workspace_path: None,
+        prompt_file: None,
+        reason: None,
+        guard_failures: Vec::new(),
+        progress: None,
+        preview_step: None,
+    };
+    if !mission.dir.is_dir() {
+        d.kind = "blocked";
+        d.reason = Some(format!(
+            "Feature directory not found: {}",
+            mission.dir.display()
+        ));
+        return Ok(d);
+    }
+    if let Some(rec) = std::fs::read_to_string(&record)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+    {
+        d.kind = "blocked";
+        d.state = "blocked".into();
+        d.reason = Some(format!(
+            "The last step was reported {} by {}; fix it, then run `spec-kitty next --agent <name> --mission {} --result success` to continue",
+            rec["result"].as_str().unwrap_or("failed"),
+            rec["agent"].as_str().unwrap_or("an agent"),
+            mission.slug
+        ));
+        return Ok(d);
+    }
+    let dir = &mission.dir;
+    let nonempty = |p: PathBuf| std::fs::metadata(p).is_ok_and(|m| m.len() > 0);
+    let has_wp_files = std::fs::read_dir(dir.join("tasks"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.ends_with(".md") && crate::finalize::file_wp_id(n).is_some())
+        });
+    let planning_step = if !nonempty(dir.join("spec.md")) {
+        Some(("specify", "spec.md is missing or empty"))
+    } else if !nonempty(dir.join("plan.md")) {
+        Some(("plan", "plan.md is missing or empty"))
+    } else if !dir.join("tasks.md").is_file() {
+        Some(("tasks_outline", "tasks.md is missing"))
+    } else if !has_wp_files {
+        Some(("tasks_packages", "tasks/ has no WP prompt files"))
+    } else if !dir.join("lanes.json").is_file() {
+        Some((
+            "tasks_finalize",
+            "the mission is not finalized (no lanes.json)",
+        ))
+    } else {
+        None
+    };
+    if let Some((step, why)) = planning_step {
+        d.state = step.to_owned();
+        d.action = Some(step.replace('_', "-"));
+        d.guard_failures.push(why.to_owned());
+        d.preview_step = Some(step.to_owned());
+        if step != "tasks_finalize" && !query {
+            d.prompt_file = Some(write_prompt(
+                mission,
+                agent.unwrap_or("agent"),
+                step,
+                None,
+                &planning_prompt(step, mission),
+            )?);
+        }
+        return Ok(d);
+    }
+    let b = board::board(root, mission)?;
+    d.progress = Some(progress(&b));
+    if !b.wps.is_empty()
+        && b.wps
+            .iter()
+            .all(|w| matches!(w.lane.as_str(), "done" | "canceled"))
+    {
+        d.kind = "terminal";
+        d.state = "done".into();
+        d.reason = Some("All mission steps completed".into());
+        return Ok(d);
+    }
+    let manifest = workspace::load_manifest(dir, &mission.slug)?;
+    let (events, _) =
+        crate::status::read_events(&dir.join(crate::status::EVENTS_FILE)).unwrap_or_default();
+    let (_, states) = crate::status::reduce(&events);
+    let actor_of = |wp: &str| states.get(wp).map(|s| s.actor.clone()).unwrap_or_default();
+    let lanes: HashMap<&str, &str> = b
+        .wps
+        .iter()
+        .map(|w| (w.id.as_str(), w.lane.as_str()))
+        .collect();
+    let me = agent.unwrap_or("");
+    // 1. Work this agent already holds. 2. Reviews waiting. 3. A planned WP whose dependencies are
+    // approved or done. Never a WP another agent holds.
+    let mine = b.wps.iter().find(|w| {
+        matches!(w.lane.as_str(), "claimed" | "in_progress")
+            && actor_of(&w.id) == me
+            && !me.is_empty()
+    });
+    let review = b.wps.iter().find(|w| w.lane == "for_review");
+    let ready = b.wps.iter().find(|w| {
+        w.lane == "planned"
+            && crate::action::wp_dependencies(dir, &w.id)
+                .iter()
+                .all(|dep| matches!(lanes.get(dep.as_str()), Some(&"approved" | &"done")))
+    });
+    let (action, wp) = if let Some(w) = mine {
+        ("implement", w)
+    } else if let Some(w) = review {
+        ("review", w)
+    } else if let Some(w) = ready {
+        ("implement", w)
+    } else if b
+        .wps
+        .iter()
+        .all(|w| matches!(w.lane.as_str(), "approved" | "done" | "canceled"))
+    {
+        d.state = "accept".into();
+        d.action = Some("accept".into());
+        d.preview_step = Some("accept".into());
+        d.reason = Some(
+            "Every work package is approved: accept the mission, then move each WP to done".into(),
+        );
+        return Ok(d);
+    } else {
+        d.kind = if query { "query" } else { "blocked" };
+        d.state = "implement".into();
+        let waiting: Vec<String> = b
+            .wps
+            .iter()
+            .filter(|w| !matches!(w.lane.as_str(), "approved" | "done" | "canceled"))
+            .map(|w| {
+                format!(
+                    "{} ({}{})",
+                    w.id,
+                    w.lane,
+                    if actor_of(&w.id).is_empty() || w.lane == "planned" {
+                        String::new()
+                    } else {
+                        format!(" by {}", actor_of(&w.id))
+                    }
+                )
+            })
+            .collect();
+        d.reason = Some(format!(
+            "No work package is available to {}: waiting on {}",
+            if me.is_empty() { "this agent" } else { me },
+            waiting.join(", ")
+        ));
+        return Ok(d);
+    };
+    let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, &wp.id)?;
+    d.state = action.to_owned();
+    d.action = Some(action.to_owned());
+    d.wp_id = Some(wp.id.clone());
+    d.workspace_path = Some(ws.path.clone());
+    d.preview_step = Some(action.to_owned());
+    if !query {
+        let text = format!(
+            "# {action} {wp} ({slug})\n\nWorkspace: {path}\nWorkspace contract: lane {lane} shared by {shared}\n\nRun `spec-kitty agent action {action} {wp} --agent {me} --mission {slug}`: it claims the work package{extra} and prints its full prompt.\n",
+            wp = wp.id,
+            slug = mission.slug,
+            path = ws.path.display(),
+            lane = ws.lane_id,
+            shared = ws.lane_wp_ids.join(", "),
+            extra = if action == "implement" {
+                ", creates or reuses the workspace"
+            } else {
+                ""
+            },
+        );
+        d.prompt_file = Some(write_prompt(mission, me, action, Some(&wp.id), &text)?);
+    }
+    Ok(d)
+}
+
+fn planning_prompt(step: &str, mission: &MissionRef) -> String {
+    let slash = match step {
+        "specify" => "/spec-kitty.specify",
+        "plan" => "/spec-kitty.plan",
+        "tasks_outline" => "/spec-kitty.tasks-outline",
+        _ => "/spec-kitty.tasks-packages",
+    };
+    format!(
+        "# {step} ({slug})\n\nRun `{slash}` for mission {slug} (kitty-specs/{slug}/), then report with `spec-kitty next --agent <name> --mission {slug} --result success`.\n",
+        slug = mission.slug
+    )
+}
+
+fn write_prompt(
+    mission: &MissionRef,
+    agent: &str,
+    action: &str,
+    wp: Option<&str>,
+    text: &str,
+) -> Result<PathBuf, Failure> {
+    let name = match wp {
+        Some(w) => format!("spec-kitty-next-{agent}-{}-{action}-{w}.md", mission.slug),
+        None => format!(
+            "spec-kitty-next-{agent}-{}-{}.md",
+            mission.slug,
+            action.replace('_', "-")
+        ),
+    };
+    let path = std::env::temp_dir().join(name);
+    crate::util::write_atomic(&path, text.as_bytes())
+        .map_err(|e| Failure::simple(crate::diagnostics::io_error("next::prompt", &path, &e)))?;
+    Ok(path)
+}
+
+impl Decision {
+    /// The decision JSON (3.1.1's keys; runtime-only fields are null).
+    pub fn json(
+        &self,
+        mission: &MissionRef,
+        agent: Option<&str>,
+        meta: &Map<String, Value>,
+    ) -> Value {
+        let mission_type = meta
+            .get("mission_type")
+            .cloned()
+            .unwrap_or_else(|| "software-dev".into());
+        json!({
+            "kind": self.kind,
+            "agent": agent,
+            "mission_slug": mission.slug,
+            "mission_number": meta.get("mission_number").cloned().unwrap_or(Value::Null),
+            "mission_type": mission_type,
+            "mission": mission_type,
+            "mission_state": self.state,
+            "timestamp": UtcTime::now().isoformat(),
+            "action": self.action,
+            "wp_id": self.wp_id,
+            "workspace_path": self.workspace_path.as_ref().map(|p| p.display().to_string()),
+            "prompt_file": self.prompt_file.as_ref().map(|p| p.display().to_string()),
+            "reason": self.reason,
+            "guard_failures": self.guard_failures,
+            "progress": self.progress,
+            "origin": null,
+            "run_id": null,
+            "step_id": if self.state.is_empty() { Value::Null } else { Value::String(self.state.clone()) },
+            "decision_id": null,
+            "input_key": null,
+            "question": null,
+            "options": null,
+            "is_query": self.kind == "query",
+            "preview_step": self.preview_step,
+        })
+    }
+
+    /// Human lines.
+    pub fn lines(&self, mission: &MissionRef) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.kind == "query" {
+            out.push("[QUERY — no result provided, state not advanced]".to_owned());
+        }
+        out.push(format!(
+            "[{}] {} @ {}",
+            self.kind.to_uppercase(),
+            mission.slug,
+            self.state
+        ));
+        if let Some(a) = &self.action {
+            out.push(format!(
+                "  Action: {a}{}",
+                self.wp_id
+                    .as_ref()
+                    .map(|w| format!(" {w}"))
+                    .unwrap_or_default()
+            ));
+        }
+        if let Some(w) = &self.workspace_path {
+            out.push(format!("  Workspace: {}", w.display()));
+        }
+        if !self.guard_failures.is_empty() {
+            out.push(format!(
+                "  Guards pending: {}",
+                self.guard_failures.join("; ")
+            ));
+        }
+        if let Some(r) = &self.reason {
+            out.push(format!("  Reason: {r}"));
+        }
+        if let Some(p) = &self.progress {
+            out.push(format!(
+                "  Progress: {}% ({}/{} done)",
+                p["weighted_percentage"], p["done_wps"], p["total_wps"]
+            ));
+        }
+        if let Some(f) = &self.prompt_file {
+            out.push("Next step: read the prompt file:".to_owned());
+            out.push(format!("  cat {}", f.display()));
+        }
+        out
+    }
+}

@@ -1,0 +1,332 @@
+//! The agent loop end to end through the real binary: init → mission create → spec/plan/tasks
+//! with one planning-artifact WP and two code lanes → finalize → `next` with `agent action
+//! implement`, commits in the workspaces, review, approval, until `next` says terminal.
+
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+
+use crate::support::{git, spec_kitty};
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let out = spec_kitty(dir).args(args).output().expect("runs");
+    assert!(
+        out.status.success() || args.contains(&"next"),
+        "{args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let out = run(dir, args);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{args:?}: not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+fn wp(id: &str, title: &str, mode: &str, owned: &str) -> String {
+    format!(
+        "---\nwork_package_id: {id}\ntitle: {title}\nrequirement_refs: [FR-001]\nexecution_mode: {mode}\nowned_files:\n- {owned}\nauthoritative_surface: {}\n---\n# {id} — {title}\n",
+        owned.trim_end_matches("**")
+    )
+}
+
+#[test]
+fn a_mission_goes_from_init_to_terminal() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("proj");
+    run(
+        tmp.path(),
+        &["init", "proj", "--ai", "codex", "--non-interactive"],
+    );
+    git(&root, &["init", "-q", "-b", "main"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "init"]);
+    let created = json(&root, &["agent", "mission", "create", "demo", "--json"]);
+    let slug = created["mission_slug"].as_str().expect("slug").to_owned();
+    let mission_id = created["mission_id"].as_str().expect("id").to_owned();
+    let dir = root.join("kitty-specs").join(&slug);
+
+    // Query before planning: the first step is to write the spec.
+    let q = json(&root, &["next", "--mission", &mission_id, "--json"]);
+    assert_eq!(q["kind"], "query");
+
+    std::fs::write(dir.join("spec.md"), "# Spec\n- FR-001 do it\n").expect("spec");
+    std::fs::write(dir.join("plan.md"), "# Plan\n").expect("plan");
+    std::fs::write(
+        dir.join("tasks.md"),
+        "# Tasks\n\n## WP01 — ADR\n\n**Dependencies**: none\n\n- [ ] T001 write the ADR\n\n## WP02 — Core\n\n**Dependencies**: none\n\n- [ ] T002 core\n\n## WP03 — CLI\n\nDepends on WP02\n\n- [ ] T003 cli\n\n## WP04 — Web\n\n**Dependencies**: none\n\n- [ ] T004 web\n",
+    )
+    .expect("tasks");
+    let files = [
+        (
+            "WP01-adr.md",
+            wp(
+                "WP01",
+                "ADR",
+                "planning_artifact",
+                &format!("kitty-specs/{slug}/**"),
+            ),
+        ),
+        (
+            "WP02-core.md",
+            wp("WP02", "Core", "code_change", "src/core/**"),
+        ),
+        (
+            "WP03-cli.md",
+            wp("WP03", "CLI", "code_change", "src/cli/**"),
+        ),
+        (
+            "WP04-web.md",
+            wp("WP04", "Web", "code_change", "src/web/**"),
+        ),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.join("tasks").join(name), text).expect("wp");
+    }
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "plan the mission"]);
+    let q = json(&root, &["next", "--mission", &slug, "--json"]);
+    assert_eq!(q["mission_state"], "tasks_finalize", "{q}");
+    let fin = json(
+        &root,
+        &[
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            &slug,
+            "--json",
+        ],
+    );
+    assert_eq!(
+        fin["lanes"]["lane_ids"],
+        serde_json::json!(["lane-a", "lane-b", "lane-planning"])
+    );
+
+    let mut seen_worktrees = Vec::new();
+    for round in 0..40 {
+        let d = json(
+            &root,
+            &[
+                "next",
+                "--agent",
+                "claude",
+                "--mission",
+                &slug,
+                "--result",
+                "success",
+                "--json",
+            ],
+        );
+        if d["kind"] == "terminal" {
+            break;
+        }
+        assert_ne!(d["kind"], "blocked", "round {round}: {d}");
+        if d["mission_state"] == "accept" {
+            for id in ["WP01", "WP02", "WP03", "WP04"] {
+                run(
+                    &root,
+                    &[
+                        "agent",
+                        "tasks",
+                        "move-task",
+                        id,
+                        "--to",
+                        "done",
+                        "--agent",
+                        "claude",
+                        "--note",
+                        "accepted",
+                    ],
+                );
+            }
+            continue;
+        }
+        let wp_id = d["wp_id"].as_str().expect("a WP step").to_owned();
+        let action = d["action"].as_str().expect("action").to_owned();
+        let status = json(&root, &["agent", "tasks", "status", "--json"]);
+        let entry = status["work_packages"]
+            .as_array()
+            .and_then(|a| a.iter().find(|w| w["id"] == wp_id.as_str()))
+            .cloned()
+            .expect("on the board");
+        if action == "implement" {
+            let imp = json(
+                &root,
+                &[
+                    "agent",
+                    "action",
+                    "implement",
+                    &wp_id,
+                    "--agent",
+                    "claude",
+                    "--mission",
+                    &slug,
+                    "--json",
+                ],
+            );
+            // The same lane fields from next, implement and status, for both kinds of WP.
+            assert_eq!(imp["workspace_path"], d["workspace_path"], "{imp} vs {d}");
+            assert_eq!(imp["workspace_kind"], entry["workspace_kind"]);
+            let ws = Path::new(imp["workspace_path"].as_str().expect("path")).to_path_buf();
+            if wp_id == "WP01" {
+                assert_eq!(imp["lane_id"], "lane-planning");
+                assert_eq!(imp["workspace_kind"], "repo_root");
+                assert_eq!(ws, root, "the planning WP works in the main checkout");
+            } else {
+                assert_eq!(imp["workspace_kind"], "lane_workspace");
+                assert!(ws.starts_with(root.join(".worktrees")), "{}", ws.display());
+                seen_worktrees.push(ws.clone());
+            }
+            // Do the work and commit it in the workspace.
+            let file = if wp_id == "WP01" {
+                dir.join("research.md")
+            } else {
+                ws.join(format!("src/{}.rs", wp_id.to_lowercase()))
+            };
+            std::fs::create_dir_all(file.parent().expect("dir")).expect("mkdir");
+            std::fs::write(&file, "work\n").expect("work");
+            git(&ws, &["add", "-A"]);
+            git(
+                &ws,
+                &["commit", "-q", "-m", &format!("feat({wp_id}): work")],
+            );
+            let task = format!("T00{}", &wp_id[3..]);
+            run(
+                &root,
+                &[
+                    "agent",
+                    "tasks",
+                    "mark-status",
+                    &task,
+                    "--status",
+                    "done",
+                    "--mission",
+                    &slug,
+                ],
+            );
+            run(
+                &root,
+                &[
+                    "agent",
+                    "tasks",
+                    "move-task",
+                    &wp_id,
+                    "--to",
+                    "for_review",
+                    "--agent",
+                    "claude",
+                    "--mission",
+                    &slug,
+                ],
+            );
+            assert_eq!(
+                git(&root, &["status", "--porcelain"]),
+                "",
+                "the loop's own files never dirty the tree"
+            );
+        } else {
+            assert_eq!(action, "review");
+            run(
+                &root,
+                &[
+                    "agent",
+                    "tasks",
+                    "move-task",
+                    &wp_id,
+                    "--to",
+                    "in_review",
+                    "--agent",
+                    "reviewer",
+                    "--mission",
+                    &slug,
+                ],
+            );
+            run(
+                &root,
+                &[
+                    "agent",
+                    "tasks",
+                    "move-task",
+                    &wp_id,
+                    "--to",
+                    "approved",
+                    "--agent",
+                    "reviewer",
+                    "--mission",
+                    &slug,
+                    "--note",
+                    "looks good",
+                ],
+            );
+        }
+    }
+    let final_decision = json(
+        &root,
+        &["next", "--agent", "claude", "--mission", &slug, "--json"],
+    );
+    assert_eq!(final_decision["kind"], "terminal", "{final_decision}");
+    seen_worktrees.sort();
+    seen_worktrees.dedup();
+    assert_eq!(
+        seen_worktrees.len(),
+        2,
+        "two code lanes, two worktrees: {seen_worktrees:?}"
+    );
+    assert!(
+        !root
+            .join(".worktrees")
+            .join(format!("{slug}-lane-planning"))
+            .exists()
+    );
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn failed_results_block_until_a_success_is_reported() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path();
+    run(root, &["init", ".", "--ai", "codex", "--non-interactive"]);
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "init"]);
+    json(root, &["agent", "mission", "create", "demo", "--json"]);
+    let out = spec_kitty(root)
+        .args(["next", "--agent", "a", "--result", "failed", "--json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let d: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(d["kind"], "blocked");
+    assert!(
+        d["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--result success"),
+        "{d}"
+    );
+    // Query keeps reporting it; a success clears it.
+    let out = spec_kitty(root)
+        .args(["next", "--json"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let out = spec_kitty(root)
+        .args(["next", "--agent", "a", "--result", "success", "--json"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let d: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(d["kind"], "step");
+    assert_eq!(
+        d["mission_state"], "specify",
+        "mission create leaves spec.md empty: {d}"
+    );
+}
