@@ -376,29 +376,31 @@ fn topo_order(members: &[&str], deps: &DepMap) -> Vec<String> {
             }
         }
     }
-    let mut ready: Vec<&str> = members
+    // Ready WPs in a min-heap ordered like `wp_cmp` (shorter digit runs first, then by text).
+    let key = |w: &str| std::cmp::Reverse((w.len(), w.to_owned()));
+    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<(usize, String)>> = members
         .iter()
-        .copied()
-        .filter(|m| indegree[m] == 0)
+        .filter(|m| indegree[*m] == 0)
+        .map(|m| key(m))
         .collect();
-    let mut out = Vec::new();
-    while !ready.is_empty() {
-        ready.sort_by(|a, b| wp_cmp(b, a));
-        let Some(next) = ready.pop() else { break };
-        out.push(next.to_owned());
-        for dep in dependents.get(next).into_iter().flatten() {
+    let mut out: Vec<String> = Vec::with_capacity(members.len());
+    let mut placed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    while let Some(std::cmp::Reverse((_, next))) = ready.pop() {
+        for dep in dependents.get(next.as_str()).into_iter().flatten() {
             if let Some(d) = indegree.get_mut(dep) {
                 *d -= 1;
                 if *d == 0 {
-                    ready.push(dep);
+                    ready.push(key(dep));
                 }
             }
         }
+        placed.insert(next.clone());
+        out.push(next);
     }
     // A cycle cannot reach here (validated earlier); keep any leftovers in id order regardless.
     let mut rest: Vec<String> = members
         .iter()
-        .filter(|m| !out.iter().any(|o| o == *m))
+        .filter(|m| !placed.contains(**m))
         .map(|m| m.to_string())
         .collect();
     sort_wps(&mut rest);

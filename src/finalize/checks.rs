@@ -25,7 +25,7 @@ fn strings(items: &[String]) -> Value {
 
 /// The WP file of `id`, if readable.
 fn wp<'a>(loaded: &'a Loaded, id: &str) -> Option<&'a super::Wp> {
-    loaded.wps.iter().find(|w| w.id == id)
+    loaded.wp(id)
 }
 
 /// Points `diag` at where `wp` declares its dependency on `dep`: the tasks.md declaration when

@@ -109,6 +109,15 @@ pub(crate) struct Loaded {
     pub bootstrap_ids: Vec<Option<String>>,
     pub wps_yaml: Option<wps_yaml::Manifest>,
     pub warnings: Vec<Diag>,
+    /// WP id → index in `wps` (the last file with that id, as 3.1.1's dicts kept).
+    pub index: HashMap<String, usize>,
+}
+
+impl Loaded {
+    /// The readable WP file with this id (the last one when two files share it).
+    pub fn wp(&self, id: &str) -> Option<&Wp> {
+        self.index.get(id).map(|&i| &self.wps[i])
+    }
 }
 
 /// Everything finalize knows about a mission before it validates or decides anything.
@@ -510,7 +519,7 @@ pub(crate) fn ownership_stage(
     for (wp, msg) in checks::zero_match_globs(loaded, &owners)? {
         let mut d = Diag::warning("ownership::glob-matches-nothing", msg.clone())
             .with_help(format!("check the `owned_files` globs of {wp}; a glob for a file the WP will create is fine"));
-        if let Some(w) = loaded.wps.iter().find(|w| w.id == wp)
+        if let Some(w) = loaded.wp(&wp)
             && let Some(span) = w.file.key_span("owned_files")
         {
             d = d.at(&w.file.source, span, "matches nothing");
@@ -679,6 +688,11 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
         }
     }
     sort_wps(&mut file_ids);
+    let index = wps
+        .iter()
+        .enumerate()
+        .map(|(i, w): (usize, &Wp)| (w.id.clone(), i))
+        .collect();
     Ok(Loaded {
         root: root.to_path_buf(),
         slug: mission.slug.clone(),
@@ -691,6 +705,7 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
         bootstrap_ids,
         wps_yaml,
         warnings,
+        index,
     })
 }
 
@@ -748,7 +763,7 @@ fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
         }
         // Disagreements in tasks.md order (the order 3.1.1 reported them in).
         for (id, p) in parsed.iter() {
-            let Some(wp) = loaded.wps.iter().rev().find(|w| &w.id == id) else {
+            let Some(wp) = loaded.wp(id) else {
                 continue;
             };
             let e = wp.file.meta.dependencies.clone().unwrap_or_default();

@@ -132,6 +132,11 @@ fn build_dep_sections(
         .iter()
         .filter(|h| h.rule == Rule::wp_heading)
         .collect();
+    let deps_headings: Vec<(usize, usize)> = headings
+        .iter()
+        .filter(|h| h.rule == Rule::deps_heading)
+        .map(|h| (h.start, h.end))
+        .collect();
     for (i, h) in wp.iter().enumerate() {
         let Some((id, id_span)) = &h.id else { continue };
         let end = match wp.get(i + 1) {
@@ -146,7 +151,7 @@ fn build_dep_sections(
         let body = id_span.end..end.max(id_span.end);
         let mut deps = scan_inline(text, body.clone())?;
         deps.extend(scan_colon(text, body.clone())?);
-        deps.extend(scan_bullets(text, body.clone(), headings));
+        deps.extend(scan_bullets(text, body.clone(), &deps_headings));
         doc.sections.push(WpSection {
             id: id.clone(),
             heading: h.start..line_end(text, id_span.end),
@@ -210,7 +215,7 @@ fn scan_colon(text: &str, body: Span) -> Result<Vec<DepDecl>, ParseError> {
 
 /// Form 3: for each Dependencies heading inside the section, the bullets that follow it. Blank
 /// lines are skipped; a line starting with `#` or any non-bullet line ends the list.
-fn scan_bullets(text: &str, body: Span, headings: &[Heading]) -> Vec<DepDecl> {
+fn scan_bullets(text: &str, body: Span, deps_headings: &[(usize, usize)]) -> Vec<DepDecl> {
     // (where the declaration starts, where its list starts)
     let mut lists: Vec<(usize, usize)> = Vec::new();
     // The rest of the heading line is the section's first line; 3.1.1 tested it like any other.
@@ -219,11 +224,13 @@ fn scan_bullets(text: &str, body: Span, headings: &[Heading]) -> Vec<DepDecl> {
     if TasksParser::parse(Rule::deps_heading, tail).is_ok_and(|p| p.as_str().len() == tail.len()) {
         lists.push((body.start, first_line_end + 1));
     }
+    // `deps_headings` is sorted by start: find the ones inside the body by binary search.
+    let from = deps_headings.partition_point(|h| h.0 < body.start);
     lists.extend(
-        headings
+        deps_headings[from..]
             .iter()
-            .filter(|h| h.rule == Rule::deps_heading && h.start >= body.start && h.start < body.end)
-            .map(|h| (h.start, h.end)),
+            .take_while(|h| h.0 < body.end)
+            .copied(),
     );
     let mut out = Vec::new();
     for (decl_start, mut pos) in lists {
