@@ -415,3 +415,427 @@ fn write_prompt(
         .map_err(|e| Failure::simple(crate::diagnostics::io_error("action::prompt", &path, &e)))?;
     Ok(path)
 }
+
+/// The git context a reviewer needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewContext {
+    /// The base the changes are compared with (a ref or a commit).
+    pub base: String,
+    /// What is reviewed: the lane branch, or `HEAD` of the main checkout for the planning lane.
+    pub head: String,
+    /// `git log --oneline base..head` lines.
+    pub commits: Vec<String>,
+    /// `git diff --stat` of the change (limited to the WP's owned files on the planning lane).
+    pub diff_stat: String,
+    /// Pathspecs the diff is limited to (planning lane).
+    pub paths: Vec<String>,
+}
+
+/// What `agent action review` did.
+#[derive(Debug, Clone)]
+pub struct Reviewing {
+    /// The WP.
+    pub wp_id: String,
+    /// Its workspace.
+    pub workspace: Workspace,
+    /// The review context.
+    pub context: ReviewContext,
+    /// The prompt file.
+    pub prompt_file: PathBuf,
+    /// Where a rejection's feedback goes.
+    pub feedback_file: PathBuf,
+}
+
+fn owned_globs(mission_dir: &Path, wp: &str) -> Vec<String> {
+    wp_file(mission_dir, wp)
+        .and_then(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
+        .and_then(|(p, t)| {
+            crate::tasks::frontmatter::WpFile::parse(&p.display().to_string(), "", t).ok()
+        })
+        .and_then(|f| f.meta.owned_files)
+        .unwrap_or_default()
+}
+
+/// The review context of a WP: for a lane branch, the candidate base (mission branch or target
+/// branch) with the fewest commits up to the branch; for the planning lane, the commits on the main
+/// checkout since the WP was claimed, limited to its owned files.
+pub fn review_context(
+    root: &Path,
+    mission: &MissionRef,
+    wp: &str,
+    ws: &Workspace,
+) -> Result<ReviewContext, Failure> {
+    let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
+    let lines = |s: String| {
+        s.lines()
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+    };
+    match &ws.branch {
+        Some(branch) => {
+            let mut best: Option<(usize, String)> = None;
+            for cand in [
+                manifest.mission_branch.clone(),
+                manifest.target_branch.clone(),
+            ] {
+                if cand.is_empty() {
+                    continue;
+                }
+                if let Ok(n) =
+                    git::run(root, &["rev-list", "--count", &format!("{cand}..{branch}")])
+                {
+                    let n: usize = n.trim().parse().unwrap_or(usize::MAX);
+                    if best.as_ref().is_none_or(|b| n < b.0) {
+                        best = Some((n, cand));
+                    }
+                }
+            }
+            let base = best.map(|b| b.1).ok_or_else(|| {
+                fail(
+                    "review::no-base",
+                    format!("no base branch found for {branch}"),
+                    "run `spec-kitty agent action implement` for the WP first".into(),
+                )
+            })?;
+            Ok(ReviewContext {
+                commits: lines(
+                    git::run(root, &["log", "--oneline", &format!("{base}..{branch}")])
+                        .map_err(git_err)?,
+                ),
+                diff_stat: git::run(root, &["diff", "--stat", &format!("{base}...{branch}")])
+                    .map_err(git_err)?,
+                base,
+                head: branch.clone(),
+                paths: Vec::new(),
+            })
+        }
+        None => {
+            // The commit that claimed the WP on the main checkout.
+            let grep = format!("Move {wp} to claimed on spec");
+            let claim = git::run(
+                root,
+                &[
+                    "log",
+                    "-1",
+                    "--format=%H",
+                    "--fixed-strings",
+                    &format!("--grep={grep}"),
+                ],
+            )
+            .map_err(git_err)?;
+            let base = claim.trim().to_owned();
+            if base.is_empty() {
+                return Err(fail(
+                    "review::no-claim",
+                    format!("{wp} was never claimed on this checkout"),
+                    "implement it first (`spec-kitty agent action implement`)".into(),
+                ));
+            }
+            let mut paths: Vec<String> = owned_globs(&mission.dir, wp)
+                .into_iter()
+                .map(|g| format!(":(glob){g}"))
+                .collect();
+            let specs = rel_path(root, &mission.dir);
+            for exclude in [
+                "tasks/**",
+                "tasks.md",
+                crate::status::EVENTS_FILE,
+                crate::status::STATUS_FILE,
+            ] {
+                paths.push(format!(":(exclude,glob){specs}/{exclude}"));
+            }
+            let mut log_args = vec![
+                "log".to_owned(),
+                "--oneline".to_owned(),
+                format!("{base}..HEAD"),
+                "--".to_owned(),
+            ];
+            log_args.extend(paths.iter().cloned());
+            let mut diff_args = vec![
+                "diff".to_owned(),
+                "--stat".to_owned(),
+                format!("{base}..HEAD"),
+                "--".to_owned(),
+            ];
+            diff_args.extend(paths.iter().cloned());
+            fn strs(v: &[String]) -> Vec<&str> {
+                v.iter().map(String::as_str).collect()
+            }
+            Ok(ReviewContext {
+                commits: lines(git::run(root, &strs(&log_args)).map_err(git_err)?),
+                diff_stat: git::run(root, &strs(&diff_args)).map_err(git_err)?,
+                base,
+                head: "HEAD".into(),
+                paths,
+            })
+        }
+    }
+}
+
+/// Claims the review of `wp` (for_review → in_review) and writes the review prompt.
+pub fn review(
+    root: &Path,
+    mission: &MissionRef,
+    wp: Option<&str>,
+    agent: Option<&str>,
+) -> Result<Reviewing, Failure> {
+    let Some(agent) = agent.map(str::trim).filter(|a| !a.is_empty()) else {
+        return Err(fail(
+            "action::agent-required",
+            "--agent is required to claim a review".into(),
+            "pass --agent <name>".into(),
+        ));
+    };
+    let b = board::board(root, mission)?;
+    let wp = match wp {
+        Some(w) => w
+            .split(['-', '_', '.'])
+            .next()
+            .unwrap_or(w)
+            .to_ascii_uppercase(),
+        None => b
+            .wps
+            .iter()
+            .find(|w| w.lane == "for_review")
+            .map(|w| w.id.clone())
+            .ok_or_else(|| {
+                fail(
+                    "action::nothing-to-review",
+                    format!(
+                        "mission `{}` has no work package waiting for review",
+                        mission.slug
+                    ),
+                    "name the WP to review".into(),
+                )
+            })?,
+    };
+    let Some(entry) = b.wps.iter().find(|w| w.id == wp) else {
+        let known: Vec<String> = b.wps.iter().map(|w| w.id.clone()).collect();
+        return Err(fail(
+            "status::unknown-wp",
+            format!("mission `{}` has no work package {wp}", mission.slug),
+            format!("known work packages: {}", known.join(", ")),
+        ));
+    };
+    let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
+    let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, &wp)?;
+    match entry.lane.as_str() {
+        "for_review" => {
+            board::move_task(
+                root,
+                mission,
+                &wp,
+                "in_review",
+                &MoveOptions {
+                    agent: Some(agent.to_owned()),
+                    note: Some("Started review via action command".into()),
+                    ..MoveOptions::default()
+                },
+            )?;
+        }
+        "in_review" => {
+            let (events, _) =
+                status::read_events(&mission.dir.join(status::EVENTS_FILE)).unwrap_or_default();
+            let (_, states) = status::reduce(&events);
+            let holder = states.get(&wp).map(|s| s.actor.clone()).unwrap_or_default();
+            if holder != agent {
+                return Err(fail(
+                    "action::claimed-by-other",
+                    format!("{wp} is already in review by {holder}"),
+                    "pick another WP to review".into(),
+                ));
+            }
+        }
+        other => {
+            return Err(fail(
+                "action::wrong-lane",
+                format!("{wp} is in lane '{other}', not 'for_review'"),
+                format!(
+                    "move it to for_review first (`spec-kitty agent tasks move-task {wp} --to for_review`)"
+                ),
+            ));
+        }
+    }
+    let context = review_context(root, mission, &wp, &ws)?;
+    let stem = wp_file(&mission.dir, &wp)
+        .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| wp.clone());
+    let cycle_dir = mission.dir.join("tasks").join(&stem);
+    let cycle = (1..)
+        .find(|n| !cycle_dir.join(format!("review-cycle-{n}.md")).exists())
+        .unwrap_or(1);
+    let feedback_file = cycle_dir.join(format!("review-cycle-{cycle}.md"));
+    let body = wp_file(&mission.dir, &wp)
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let text = format!(
+        "# Review {wp} ({slug})\n\nReviewer: {agent}\nWorkspace: {path}\nWorkspace contract: lane {lane} shared by {shared}\n\n## Git review context\n\nBase: {base}\nReviewed: {head}\n\n```\n$ git log --oneline {base}..{head}\n{log}\n$ git diff --stat\n{stat}```\n\n## Work package\n\n{body}\n\n## Verdict\n\n- Approve: `spec-kitty agent tasks move-task {wp} --to approved --agent {agent} --mission {slug} --note \"Review passed\"`\n- Reject: write the feedback to {fb}, then `spec-kitty agent tasks move-task {wp} --to planned --agent {agent} --mission {slug} --review-feedback-file {fb_rel}`\n",
+        slug = mission.slug,
+        path = ws.path.display(),
+        lane = ws.lane_id,
+        shared = ws.lane_wp_ids.join(", "),
+        base = context.base,
+        head = context.head,
+        log = context.commits.join("\n"),
+        stat = context.diff_stat,
+        fb = feedback_file.display(),
+        fb_rel = rel_path(root, &feedback_file),
+    );
+    let prompt_file =
+        std::env::temp_dir().join(format!("spec-kitty-review-{}-{wp}.md", mission.slug));
+    crate::util::write_atomic(&prompt_file, text.as_bytes()).map_err(|e| {
+        Failure::simple(crate::diagnostics::io_error(
+            "action::prompt",
+            &prompt_file,
+            &e,
+        ))
+    })?;
+    Ok(Reviewing {
+        wp_id: wp,
+        workspace: ws,
+        context,
+        prompt_file,
+        feedback_file,
+    })
+}
+
+/// The actions `agent context resolve` knows.
+pub const CONTEXT_ACTIONS: [&str; 7] = [
+    "tasks",
+    "tasks_outline",
+    "tasks_packages",
+    "tasks_finalize",
+    "implement",
+    "review",
+    "accept",
+];
+
+/// `agent context resolve`: the mission, WP and workspace an action works on, as one payload that
+/// is the same for planning and code WPs at the lane boundary.
+pub fn resolve_context(
+    root: &Path,
+    mission: &MissionRef,
+    action: &str,
+    wp: Option<&str>,
+    agent: Option<&str>,
+) -> Result<Map<String, Value>, Failure> {
+    if !CONTEXT_ACTIONS.contains(&action) {
+        return Err(fail(
+            "context::invalid-action",
+            format!(
+                "Invalid action '{action}'. Expected one of: {}.",
+                CONTEXT_ACTIONS.join(", ")
+            ),
+            "pick one of the listed actions".into(),
+        ));
+    }
+    let slug = &mission.slug;
+    let agent_name = agent.unwrap_or("<agent>");
+    let mut m = Map::new();
+    m.insert("success".into(), true.into());
+    m.insert("action".into(), action.into());
+    m.insert("mission_slug".into(), slug.clone().into());
+    m.insert(
+        "feature_dir".into(),
+        mission.dir.display().to_string().into(),
+    );
+    let mut wp_fields = Map::new();
+    let mut wp_id: Option<String> = None;
+    if matches!(action, "implement" | "review") {
+        let b = board::board(root, mission)?;
+        let id = match wp {
+            Some(w) => w
+                .split(['-', '_', '.'])
+                .next()
+                .unwrap_or(w)
+                .to_ascii_uppercase(),
+            None => {
+                let lane = if action == "implement" {
+                    "planned"
+                } else {
+                    "for_review"
+                };
+                b.wps
+                    .iter()
+                    .find(|w| w.lane == lane)
+                    .map(|w| w.id.clone())
+                    .ok_or_else(|| {
+                        fail(
+                            "context::no-wp",
+                            format!("no work package is in {lane}"),
+                            "pass --wp-id".into(),
+                        )
+                    })?
+            }
+        };
+        let entry = b.wps.iter().find(|w| w.id == id).ok_or_else(|| {
+            fail(
+                "status::unknown-wp",
+                format!("mission `{slug}` has no work package {id}"),
+                "check the WP id".into(),
+            )
+        })?;
+        let manifest = workspace::load_manifest(&mission.dir, slug)?;
+        let ws = workspace::resolve_workspace(root, slug, &manifest, &id)?;
+        wp_fields.insert("lane".into(), entry.lane.clone().into());
+        wp_fields.insert("lane_id".into(), ws.lane_id.clone().into());
+        wp_fields.insert(
+            "branch_name".into(),
+            ws.branch
+                .clone()
+                .unwrap_or_else(|| {
+                    if manifest.target_branch.is_empty() {
+                        "main".into()
+                    } else {
+                        manifest.target_branch.clone()
+                    }
+                })
+                .into(),
+        );
+        wp_fields.insert(
+            "execution_mode".into(),
+            if ws.kind == WorkspaceKind::RepoRoot {
+                "planning_artifact"
+            } else {
+                "code_change"
+            }
+            .into(),
+        );
+        wp_fields.insert("resolution_kind".into(), ws.kind.as_str().into());
+        wp_fields.insert(
+            "workspace_path".into(),
+            ws.path.display().to_string().into(),
+        );
+        wp_id = Some(id);
+    }
+    m.insert(
+        "wp_id".into(),
+        wp_id.clone().map_or(Value::Null, Value::String),
+    );
+    for key in [
+        "lane",
+        "lane_id",
+        "branch_name",
+        "execution_mode",
+        "resolution_kind",
+        "workspace_path",
+    ] {
+        m.insert(
+            key.into(),
+            wp_fields.get(key).cloned().unwrap_or(Value::Null),
+        );
+    }
+    let w = wp_id.unwrap_or_else(|| "<WP>".into());
+    m.insert(
+        "commands".into(),
+        serde_json::json!({
+            "check_prerequisites": format!("spec-kitty lint --mission {slug}"),
+            "finalize_tasks": format!("spec-kitty agent mission finalize-tasks --mission {slug} --json"),
+            "workflow": format!("spec-kitty next --agent {agent_name} --mission {slug}"),
+            "approve": format!("spec-kitty agent tasks move-task {w} --to approved --agent {agent_name} --mission {slug} --note \"Review passed\""),
+            "reject": format!("spec-kitty agent tasks move-task {w} --to planned --agent {agent_name} --mission {slug} --review-feedback-file <file>"),
+        }),
+    );
+    Ok(m)
+}

@@ -557,6 +557,16 @@ pub fn move_task(
             }
         }
     }
+    // A review's feedback file is the move's review reference, whatever the guard (the next
+    // implement prompt picks it up from there).
+    if let Some(f) = &opts.review_feedback_file {
+        let shown = if f.is_absolute() {
+            rel_path(root, f)
+        } else {
+            f.display().to_string()
+        };
+        review_ref = Value::String(shown);
+    }
     let event = Event {
         actor: actor.clone().unwrap_or_else(|| "user".to_owned()),
         at: UtcTime::now().isoformat(),

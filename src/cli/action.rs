@@ -12,6 +12,8 @@ use super::output;
 pub enum ActionCommand {
     /// Claim a work package, create or reuse its lane workspace, and write its prompt.
     Implement(ActionArgs),
+    /// Claim a review (for_review → in_review) and print its git review context and verdict commands.
+    Review(ActionArgs),
 }
 
 #[derive(Debug, Args)]
@@ -93,7 +95,10 @@ pub fn implement_internal(a: ImplementArgs) -> ExitCode {
 }
 
 pub fn run(cmd: ActionCommand) -> ExitCode {
-    let ActionCommand::Implement(a) = cmd;
+    let a = match cmd {
+        ActionCommand::Implement(a) => a,
+        ActionCommand::Review(a) => return review(a),
+    };
     let root = match output::project_root() {
         Ok(r) => r,
         Err(f) => return output::failure(f, a.json),
@@ -158,5 +163,183 @@ pub fn run(cmd: ActionCommand) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(f) => output::failure(f, a.json),
+    }
+}
+
+fn review(a: ActionArgs) -> ExitCode {
+    let root = match output::project_root() {
+        Ok(r) => r,
+        Err(f) => return output::failure(f, a.json),
+    };
+    let m = match project::resolve_mission(
+        &root,
+        a.mission.as_deref(),
+        "spec-kitty agent action review",
+        a.json,
+    ) {
+        Ok(m) => m,
+        Err(f) => return output::failure(f, a.json),
+    };
+    match spec_kitty::action::review(&root, &m, a.wp.as_deref(), a.agent.as_deref()) {
+        Ok(r) => {
+            if a.json {
+                let mut p = serde_json::Map::new();
+                p.insert("wp_id".into(), r.wp_id.clone().into());
+                p.insert("lane_id".into(), r.workspace.lane_id.clone().into());
+                p.insert(
+                    "workspace_path".into(),
+                    r.workspace.path.display().to_string().into(),
+                );
+                p.insert("workspace_kind".into(), r.workspace.kind.as_str().into());
+                p.insert(
+                    "branch".into(),
+                    r.workspace
+                        .branch
+                        .clone()
+                        .map_or(serde_json::Value::Null, serde_json::Value::String),
+                );
+                p.insert("base".into(), r.context.base.clone().into());
+                p.insert("head".into(), r.context.head.clone().into());
+                p.insert("commits".into(), r.context.commits.clone().into());
+                p.insert("diff_stat".into(), r.context.diff_stat.clone().into());
+                p.insert(
+                    "prompt_file".into(),
+                    r.prompt_file.display().to_string().into(),
+                );
+                p.insert(
+                    "feedback_file".into(),
+                    r.feedback_file.display().to_string().into(),
+                );
+                output::json_versioned(p);
+            } else {
+                let agent = a.agent.unwrap_or_default();
+                output::stdout_lines(&[
+                    format!(
+                        "🔍 Reviewing {} in {} ({})",
+                        r.wp_id,
+                        r.workspace.path.display(),
+                        r.workspace.lane_id
+                    ),
+                    format!(
+                        "   Base: {}  ({} commit(s))",
+                        r.context.base,
+                        r.context.commits.len()
+                    ),
+                    "▶▶▶ NEXT STEP: Read the full prompt file now:".to_owned(),
+                    format!("    cat {}", r.prompt_file.display()),
+                    "Then either:".to_owned(),
+                    format!(
+                        "  spec-kitty agent tasks move-task {} --to approved --agent {agent} --mission {} --note \"Review passed\"",
+                        r.wp_id, m.slug
+                    ),
+                    format!(
+                        "  spec-kitty agent tasks move-task {} --to planned --agent {agent} --mission {} --review-feedback-file {}",
+                        r.wp_id,
+                        m.slug,
+                        r.feedback_file.display()
+                    ),
+                ]);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(f) => output::failure(f, a.json),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContextCommand {
+    /// Resolve the mission, work package and workspace an action works on.
+    Resolve(ContextArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ContextArgs {
+    /// tasks, tasks_outline, tasks_packages, tasks_finalize, implement, review or accept.
+    #[arg(long)]
+    pub action: String,
+    /// Mission directory name under kitty-specs/, or its mission_id.
+    #[arg(long)]
+    pub mission: Option<String>,
+    /// The work package (implement and review; default: the next one waiting).
+    #[arg(long)]
+    pub wp_id: Option<String>,
+    /// Agent name, for the rendered commands.
+    #[arg(long)]
+    pub agent: Option<String>,
+    /// Print one JSON document on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn context(cmd: ContextCommand) -> ExitCode {
+    let ContextCommand::Resolve(a) = cmd;
+    let fail_json = |f: spec_kitty::diagnostics::Failure, json: bool| {
+        if json {
+            let code = f.diagnostics.first().map(|d| d.code).unwrap_or("error");
+            let error = f.payload.get("error").cloned().unwrap_or_default();
+            output::json_line(
+                &serde_json::json!({"success": false, "error_code": code, "error": error}),
+            );
+            ExitCode::from(1)
+        } else {
+            output::failure(f, false)
+        }
+    };
+    let root = match output::project_root() {
+        Ok(r) => r,
+        Err(f) => return fail_json(f, a.json),
+    };
+    let m = match project::resolve_mission(
+        &root,
+        a.mission.as_deref(),
+        "spec-kitty agent context resolve",
+        a.json,
+    ) {
+        Ok(m) => m,
+        Err(f) => return fail_json(f, a.json),
+    };
+    match spec_kitty::action::resolve_context(
+        &root,
+        &m,
+        &a.action,
+        a.wp_id.as_deref(),
+        a.agent.as_deref(),
+    ) {
+        Ok(p) => {
+            if a.json {
+                output::stdout_text(&format!(
+                    "{}\n",
+                    spec_kitty::util::py_json_indent(&serde_json::Value::Object(p), 2)
+                ));
+            } else {
+                let mut lines = vec![
+                    format!("✓ Resolved {} context", a.action),
+                    format!("  Mission: {}", m.slug),
+                ];
+                if let Some(w) = p.get("wp_id").and_then(|v| v.as_str()) {
+                    lines.push(format!(
+                        "  Work package: {w} ({})",
+                        p["lane"].as_str().unwrap_or("")
+                    ));
+                    lines.push(format!(
+                        "  Lane: {} ({})",
+                        p["lane_id"].as_str().unwrap_or(""),
+                        p["resolution_kind"].as_str().unwrap_or("")
+                    ));
+                    lines.push(format!(
+                        "  Workspace: {}",
+                        p["workspace_path"].as_str().unwrap_or("")
+                    ));
+                }
+                if let Some(cmds) = p.get("commands").and_then(|c| c.as_object()) {
+                    for (k, v) in cmds {
+                        lines.push(format!("  {k}: {}", v.as_str().unwrap_or("")));
+                    }
+                }
+                output::stdout_lines(&lines);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(f) => fail_json(f, a.json),
     }
 }

@@ -61,6 +61,9 @@ enum AgentCommand {
     /// Per-WP actions: implement.
     #[command(subcommand)]
     Action(action::ActionCommand),
+    /// Resolve the context (mission, WP, workspace) of an action.
+    #[command(subcommand)]
+    Context(action::ContextCommand),
     /// Work package lanes: status board, move-task, mark-status.
     #[command(subcommand)]
     Tasks(tasks::TasksCommand),
@@ -78,6 +81,7 @@ pub fn run() -> ExitCode {
         Command::Agent(AgentCommand::Mission(cmd)) => mission::run(cmd),
         Command::Agent(AgentCommand::Tasks(cmd)) => tasks::run(cmd),
         Command::Agent(AgentCommand::Action(cmd)) => action::run(cmd),
+        Command::Agent(AgentCommand::Context(cmd)) => action::context(cmd),
         Command::Implement(args) => action::implement_internal(args),
         Command::Next(args) => next::run(args),
         Command::Lint(args) => lint::run(args),

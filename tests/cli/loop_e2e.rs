@@ -111,6 +111,7 @@ fn a_mission_goes_from_init_to_terminal() {
     );
 
     let mut seen_worktrees = Vec::new();
+    let mut rejected_once = false;
     for round in 0..40 {
         let d = json(
             &root,
@@ -234,21 +235,124 @@ fn a_mission_goes_from_init_to_terminal() {
             );
         } else {
             assert_eq!(action, "review");
-            run(
+            let r = json(
                 &root,
                 &[
                     "agent",
-                    "tasks",
-                    "move-task",
+                    "action",
+                    "review",
                     &wp_id,
-                    "--to",
-                    "in_review",
                     "--agent",
                     "reviewer",
                     "--mission",
                     &slug,
+                    "--json",
                 ],
             );
+            let ctx = json(
+                &root,
+                &[
+                    "agent",
+                    "context",
+                    "resolve",
+                    "--action",
+                    "review",
+                    "--wp-id",
+                    &wp_id,
+                    "--mission",
+                    &slug,
+                    "--json",
+                ],
+            );
+            // Review context and context resolution agree with next on the lane boundary.
+            assert_eq!(r["workspace_path"], d["workspace_path"]);
+            assert_eq!(ctx["workspace_path"], d["workspace_path"]);
+            assert_eq!(ctx["lane_id"], r["lane_id"]);
+            assert_eq!(ctx["resolution_kind"], r["workspace_kind"]);
+            let commits = r["commits"].as_array().expect("commits");
+            assert!(
+                commits
+                    .iter()
+                    .any(|c| c.as_str().unwrap_or("").contains(&format!("feat({wp_id})"))),
+                "the review context shows the WP's work: {r}"
+            );
+            if wp_id == "WP01" {
+                assert_eq!(r["workspace_kind"], "repo_root");
+                assert_eq!(r["branch"], Value::Null);
+            } else {
+                assert_eq!(r["workspace_kind"], "lane_workspace");
+            }
+            if wp_id == "WP04" && !rejected_once {
+                rejected_once = true;
+                let feedback =
+                    Path::new(r["feedback_file"].as_str().expect("feedback path")).to_path_buf();
+                std::fs::create_dir_all(feedback.parent().expect("dir")).expect("mkdir");
+                std::fs::write(&feedback, "Please handle the empty input case.\n")
+                    .expect("feedback");
+                git(&root, &["add", "-A"]);
+                git(&root, &["commit", "-q", "-m", "review feedback"]);
+                let rel = feedback
+                    .strip_prefix(&root)
+                    .expect("inside the project")
+                    .display()
+                    .to_string();
+                run(
+                    &root,
+                    &[
+                        "agent",
+                        "tasks",
+                        "move-task",
+                        &wp_id,
+                        "--to",
+                        "planned",
+                        "--agent",
+                        "reviewer",
+                        "--mission",
+                        &slug,
+                        "--review-feedback-file",
+                        &rel,
+                    ],
+                );
+                let imp = json(
+                    &root,
+                    &[
+                        "agent",
+                        "action",
+                        "implement",
+                        &wp_id,
+                        "--agent",
+                        "claude",
+                        "--mission",
+                        &slug,
+                        "--json",
+                    ],
+                );
+                let prompt = std::fs::read_to_string(imp["prompt_file"].as_str().expect("prompt"))
+                    .expect("prompt file");
+                assert!(
+                    prompt.contains("Please handle the empty input case."),
+                    "the feedback reaches the next implement prompt:\n{prompt}"
+                );
+                let ws = Path::new(imp["workspace_path"].as_str().expect("path")).to_path_buf();
+                std::fs::write(ws.join("src/wp04.rs"), "fixed\n").expect("fix");
+                git(&ws, &["commit", "-qam", "fix(WP04): empty input"]);
+                run(
+                    &root,
+                    &[
+                        "agent",
+                        "tasks",
+                        "move-task",
+                        &wp_id,
+                        "--to",
+                        "for_review",
+                        "--agent",
+                        "claude",
+                        "--mission",
+                        &slug,
+                    ],
+                );
+                continue;
+            }
             run(
                 &root,
                 &[
@@ -268,6 +372,7 @@ fn a_mission_goes_from_init_to_terminal() {
             );
         }
     }
+    assert!(rejected_once, "the loop went through a rejection");
     let final_decision = json(
         &root,
         &["next", "--agent", "claude", "--mission", &slug, "--json"],
