@@ -210,33 +210,8 @@ pub fn implement(
     agent: Option<&str>,
 ) -> Result<Implementing, Failure> {
     let b = board::board(root, mission)?;
-    let wp = match wp {
-        Some(w) => w
-            .split(['-', '_', '.'])
-            .next()
-            .unwrap_or(w)
-            .to_ascii_uppercase(),
-        None => b
-            .wps
-            .iter()
-            .find(|w| w.lane == "planned")
-            .map(|w| w.id.clone())
-            .ok_or_else(|| {
-                fail(
-                    "action::nothing-planned",
-                    format!("mission `{}` has no planned work package", mission.slug),
-                    "name the WP to implement".into(),
-                )
-            })?,
-    };
-    let Some(entry) = b.wps.iter().find(|w| w.id == wp) else {
-        let known: Vec<String> = b.wps.iter().map(|w| w.id.clone()).collect();
-        return Err(fail(
-            "status::unknown-wp",
-            format!("mission `{}` has no work package {wp}", mission.slug),
-            format!("known work packages: {}", known.join(", ")),
-        ));
-    };
+    let entry = b.pick(wp, "planned")?;
+    let wp = entry.id.clone();
     let Some(agent) = agent.map(str::trim).filter(|a| !a.is_empty()) else {
         return Err(fail(
             "action::agent-required",
@@ -588,36 +563,8 @@ pub fn review(
         ));
     };
     let b = board::board(root, mission)?;
-    let wp = match wp {
-        Some(w) => w
-            .split(['-', '_', '.'])
-            .next()
-            .unwrap_or(w)
-            .to_ascii_uppercase(),
-        None => b
-            .wps
-            .iter()
-            .find(|w| w.lane == "for_review")
-            .map(|w| w.id.clone())
-            .ok_or_else(|| {
-                fail(
-                    "action::nothing-to-review",
-                    format!(
-                        "mission `{}` has no work package waiting for review",
-                        mission.slug
-                    ),
-                    "name the WP to review".into(),
-                )
-            })?,
-    };
-    let Some(entry) = b.wps.iter().find(|w| w.id == wp) else {
-        let known: Vec<String> = b.wps.iter().map(|w| w.id.clone()).collect();
-        return Err(fail(
-            "status::unknown-wp",
-            format!("mission `{}` has no work package {wp}", mission.slug),
-            format!("known work packages: {}", known.join(", ")),
-        ));
-    };
+    let entry = b.pick(wp, "for_review")?;
+    let wp = entry.id.clone();
     let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
     let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, &wp)?;
     match entry.lane.as_str() {
@@ -744,38 +691,15 @@ pub fn resolve_context(
     let mut wp_id: Option<String> = None;
     if matches!(action, "implement" | "review") {
         let b = board::board(root, mission)?;
-        let id = match wp {
-            Some(w) => w
-                .split(['-', '_', '.'])
-                .next()
-                .unwrap_or(w)
-                .to_ascii_uppercase(),
-            None => {
-                let lane = if action == "implement" {
-                    "planned"
-                } else {
-                    "for_review"
-                };
-                b.wps
-                    .iter()
-                    .find(|w| w.lane == lane)
-                    .map(|w| w.id.clone())
-                    .ok_or_else(|| {
-                        fail(
-                            "context::no-wp",
-                            format!("no work package is in {lane}"),
-                            "pass --wp-id".into(),
-                        )
-                    })?
-            }
-        };
-        let entry = b.wps.iter().find(|w| w.id == id).ok_or_else(|| {
-            fail(
-                "status::unknown-wp",
-                format!("mission `{slug}` has no work package {id}"),
-                "check the WP id".into(),
-            )
-        })?;
+        let entry = b.pick(
+            wp,
+            if action == "implement" {
+                "planned"
+            } else {
+                "for_review"
+            },
+        )?;
+        let id = entry.id.clone();
         let manifest = workspace::load_manifest(&mission.dir, slug)?;
         let ws = workspace::resolve_workspace(root, slug, &manifest, &id)?;
         wp_fields.insert("lane".into(), entry.lane.clone().into());

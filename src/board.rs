@@ -28,6 +28,49 @@ pub fn canonical_lane(name: &str) -> Option<&'static str> {
     status::LANES.iter().copied().find(|l| *l == n)
 }
 
+/// A WP argument as users type it (`wp01`, `WP01`, `WP01-slug`) as its id (`WP01`).
+pub fn wp_arg(arg: &str) -> String {
+    arg.trim()
+        .split(['-', '_', '.'])
+        .next()
+        .unwrap_or(arg)
+        .to_ascii_uppercase()
+}
+
+impl Board {
+    /// The named WP, or (when `wp` is `None`) the first WP in `default_lane`; the error names the
+    /// known WPs, or says nothing is waiting in that lane.
+    pub fn pick(&self, wp: Option<&str>, default_lane: &str) -> Result<&WpEntry, Failure> {
+        match wp {
+            Some(w) => {
+                let id = wp_arg(w);
+                self.wps.iter().find(|e| e.id == id).ok_or_else(|| {
+                    let known: Vec<String> = self.wps.iter().map(|e| e.id.clone()).collect();
+                    fail(
+                        "status::unknown-wp",
+                        format!("mission `{}` has no work package {id}", self.mission_slug),
+                        &format!("known work packages: {}", known.join(", ")),
+                    )
+                })
+            }
+            None => self
+                .wps
+                .iter()
+                .find(|e| e.lane == default_lane)
+                .ok_or_else(|| {
+                    fail(
+                        "status::no-wp-waiting",
+                        format!(
+                            "mission `{}` has no work package in {default_lane}",
+                            self.mission_slug
+                        ),
+                        "name the work package",
+                    )
+                }),
+        }
+    }
+}
+
 /// What a transition requires beyond being allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Guard {
@@ -427,7 +470,7 @@ pub fn move_task(
     to: &str,
     opts: &MoveOptions,
 ) -> Result<Moved, Failure> {
-    let wp = wp.trim().to_ascii_uppercase();
+    let wp = wp_arg(wp);
     let Some(to) = canonical_lane(to) else {
         return Err(fail(
             "status::unknown-lane",
@@ -436,14 +479,7 @@ pub fn move_task(
         ));
     };
     let b = board(root, mission)?;
-    let Some(entry) = b.wps.iter().find(|w| w.id == wp) else {
-        let known: Vec<String> = b.wps.iter().map(|w| w.id.clone()).collect();
-        return Err(fail(
-            "status::unknown-wp",
-            format!("mission `{}` has no work package {wp}", mission.slug),
-            &format!("known work packages: {}", known.join(", ")),
-        ));
-    };
+    let entry = b.pick(Some(&wp), "planned")?;
     let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
     let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, &wp)?;
     let from = canonical_lane(&entry.lane).unwrap_or("planned");

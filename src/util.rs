@@ -41,17 +41,22 @@ pub struct FileLock {
     _file: std::fs::File,
 }
 
-/// Takes an exclusive lock on `path` (blocking), creating the file and its directory if needed.
-/// Lock a sidecar file, never the file that gets replaced.
-pub fn lock_file(path: &Path) -> std::io::Result<FileLock> {
+/// Opens (creating it and its directory if needed) a sidecar lock file, never truncating it.
+fn open_lock_file(path: &Path) -> std::io::Result<std::fs::File> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let file = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(path)?;
+        .open(path)
+}
+
+/// Takes an exclusive lock on `path` (blocking), creating the file and its directory if needed.
+/// Lock a sidecar file, never the file that gets replaced.
+pub fn lock_file(path: &Path) -> std::io::Result<FileLock> {
+    let file = open_lock_file(path)?;
     file.lock()?;
     Ok(FileLock { _file: file })
 }
@@ -61,14 +66,7 @@ pub fn lock_file_timeout(
     path: &Path,
     timeout: std::time::Duration,
 ) -> std::io::Result<Option<FileLock>> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(path)?;
+    let file = open_lock_file(path)?;
     let deadline = std::time::Instant::now() + timeout;
     let mut pause = std::time::Duration::from_millis(1);
     loop {
