@@ -58,15 +58,10 @@ fn meta(dir: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
 }
 
 pub fn implement_internal(a: ImplementArgs) -> ExitCode {
-    let root = match output::project_root() {
-        Ok(r) => r,
-        Err(f) => return output::failure(f, a.json),
-    };
-    let m =
-        match project::resolve_mission(&root, a.mission.as_deref(), "spec-kitty implement", a.json)
-        {
-            Ok(m) => m,
-            Err(f) => return output::failure(f, a.json),
+    let (root, m) =
+        match output::mission_context(a.mission.as_deref(), "spec-kitty implement", a.json) {
+            Ok(x) => x,
+            Err(code) => return code,
         };
     let wp =
         a.wp.split(['-', '_', '.'])
@@ -99,18 +94,13 @@ pub fn run(cmd: ActionCommand) -> ExitCode {
         ActionCommand::Implement(a) => a,
         ActionCommand::Review(a) => return review(a),
     };
-    let root = match output::project_root() {
-        Ok(r) => r,
-        Err(f) => return output::failure(f, a.json),
-    };
-    let m = match project::resolve_mission(
-        &root,
+    let (root, m) = match output::mission_context(
         a.mission.as_deref(),
         "spec-kitty agent action implement",
         a.json,
     ) {
-        Ok(m) => m,
-        Err(f) => return output::failure(f, a.json),
+        Ok(x) => x,
+        Err(code) => return code,
     };
     match spec_kitty::action::implement(&root, &m, a.wp.as_deref(), a.agent.as_deref()) {
         Ok(done) => {
@@ -167,18 +157,13 @@ pub fn run(cmd: ActionCommand) -> ExitCode {
 }
 
 fn review(a: ActionArgs) -> ExitCode {
-    let root = match output::project_root() {
-        Ok(r) => r,
-        Err(f) => return output::failure(f, a.json),
-    };
-    let m = match project::resolve_mission(
-        &root,
+    let (root, m) = match output::mission_context(
         a.mission.as_deref(),
         "spec-kitty agent action review",
         a.json,
     ) {
-        Ok(m) => m,
-        Err(f) => return output::failure(f, a.json),
+        Ok(x) => x,
+        Err(code) => return code,
     };
     match spec_kitty::action::review(&root, &m, a.wp.as_deref(), a.agent.as_deref()) {
         Ok(r) => {

@@ -104,14 +104,10 @@ pub struct LanesArgs {
 
 pub fn lanes(args: LanesArgs) -> ExitCode {
     let json = matches!(args.format, LanesFormat::Json);
-    let root = match output::project_root() {
-        Ok(r) => r,
-        Err(f) => return output::failure(f, json),
-    };
-    let mission =
-        match project::resolve_mission(&root, args.mission.as_deref(), "spec-kitty lanes", json) {
-            Ok(m) => m,
-            Err(f) => return output::failure(f, json),
+    let (root, mission) =
+        match output::mission_context(args.mission.as_deref(), "spec-kitty lanes", json) {
+            Ok(x) => x,
+            Err(code) => return code,
         };
     match spec_kitty::lane_report::report(&root, &mission) {
         Ok(r) => {

@@ -40,18 +40,13 @@ pub fn run(cmd: MissionCommand) -> ExitCode {
 }
 
 fn finalize(args: FinalizeArgs) -> ExitCode {
-    let root = match output::project_root() {
-        Ok(r) => r,
-        Err(f) => return output::failure(f, args.json),
-    };
-    let mission = match spec_kitty::project::resolve_mission(
-        &root,
+    let (root, mission) = match output::mission_context(
         args.mission.as_deref(),
         "spec-kitty agent mission finalize-tasks",
         args.json,
     ) {
-        Ok(m) => m,
-        Err(f) => return output::failure(f, args.json),
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let opts = finalize::Options {
         validate_only: args.validate_only,

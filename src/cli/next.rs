@@ -4,7 +4,6 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use spec_kitty::next::{self, StepResult};
-use spec_kitty::project;
 
 use super::output;
 
@@ -34,13 +33,9 @@ pub struct NextArgs {
 }
 
 pub fn run(a: NextArgs) -> ExitCode {
-    let root = match output::project_root() {
-        Ok(r) => r,
-        Err(f) => return output::failure(f, a.json),
-    };
-    let m = match project::resolve_mission(&root, a.mission.as_deref(), "spec-kitty next", a.json) {
-        Ok(m) => m,
-        Err(f) => return output::failure(f, a.json),
+    let (root, m) = match output::mission_context(a.mission.as_deref(), "spec-kitty next", a.json) {
+        Ok(x) => x,
+        Err(code) => return code,
     };
     let result = a.result.map(|r| match r {
         ResultArg::Success => StepResult::Success,

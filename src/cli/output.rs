@@ -68,6 +68,19 @@ pub fn project_root() -> Result<std::path::PathBuf, Failure> {
     spec_kitty::project::find_root(&cwd)
 }
 
+/// The project root and the mission `--mission` names (slug or mission_id; optional when the
+/// project has one mission). On failure the error is already reported and the exit code returned.
+pub fn mission_context(
+    flag: Option<&str>,
+    command: &str,
+    json: bool,
+) -> Result<(std::path::PathBuf, spec_kitty::project::MissionRef), ExitCode> {
+    let root = project_root().map_err(|f| failure(f, json))?;
+    let mission = spec_kitty::project::resolve_mission(&root, flag, command, json)
+        .map_err(|f| failure(f, json))?;
+    Ok((root, mission))
+}
+
 /// Renders diagnostics (errors or warnings) on stderr.
 pub fn diagnostics(diags: &[Diag]) {
     let handler = handler();

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
 use spec_kitty::board::{self, MoveOptions};
-use spec_kitty::project::{self, MissionRef};
 
 use super::output;
 
@@ -82,21 +81,10 @@ pub struct MarkArgs {
     pub json: bool,
 }
 
-fn mission(
-    flag: Option<&str>,
-    command: &str,
-    json: bool,
-) -> Result<(PathBuf, MissionRef), ExitCode> {
-    let root = output::project_root().map_err(|f| output::failure(f, json))?;
-    let m = project::resolve_mission(&root, flag, command, json)
-        .map_err(|f| output::failure(f, json))?;
-    Ok((root, m))
-}
-
 pub fn run(cmd: TasksCommand) -> ExitCode {
     match cmd {
         TasksCommand::Status(a) => {
-            let (root, m) = match mission(
+            let (root, m) = match output::mission_context(
                 a.mission.as_deref(),
                 "spec-kitty agent tasks status",
                 a.json,
@@ -118,7 +106,7 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
             }
         }
         TasksCommand::MoveTask(a) => {
-            let (root, m) = match mission(
+            let (root, m) = match output::mission_context(
                 a.mission.as_deref(),
                 "spec-kitty agent tasks move-task",
                 a.json,
@@ -167,7 +155,7 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
             }
         }
         TasksCommand::MarkStatus(a) => {
-            let (root, m) = match mission(
+            let (root, m) = match output::mission_context(
                 a.mission.as_deref(),
                 "spec-kitty agent tasks mark-status",
                 a.json,
