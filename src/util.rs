@@ -207,6 +207,9 @@ impl UtcTime {
                     _ => return None,
                 };
                 let hm = &rest[1..];
+                if !hm.is_ascii() {
+                    return None;
+                }
                 let (h, m) = match hm.len() {
                     5 if hm.as_bytes()[2] == b':' => {
                         (hm[..2].parse::<i64>().ok()?, hm[3..].parse::<i64>().ok()?)
