@@ -257,3 +257,63 @@ fn lint_on(root: &Path, mission: &MissionRef, branch: &str) -> MissionLint {
         diagnostics: diags,
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use crate::project::MissionRef;
+
+    fn fragment() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("## WP01 — A\n"),
+            Just("## WP02\n"),
+            Just("### WP03 x\n"),
+            Just("#### WP04\n"),
+            Just("## Notes\n"),
+            Just("## Dependencies: WP01\n"),
+            Just("### Dependencies\n"),
+            Just("- WP02\n"),
+            Just("**Dependencies**: none (WP01)\n"),
+            Just("Depends on WP01, WP02\n"),
+            Just("Requirement Refs: FR-001\n"),
+            Just("- [ ] T001 x\n"),
+            Just("é\r\n"),
+            Just("WP01 WP02 prose\n"),
+            Just("\n"),
+            Just("**Dependencies**:\n"),
+            Just("Depends on: WP9\n"),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(150))]
+
+        /// Every check and lint rule on arbitrary tasks.md and WP files: no panic, and every label
+        /// stays inside its source text.
+        #[test]
+        fn lint_never_panics(parts in proptest::collection::vec(fragment(), 0..25), wp in "[a-z:\\[\\]#\\n -]{0,60}", planning in any::<bool>()) {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let root = dir.path();
+            let m = root.join("kitty-specs/001-m");
+            std::fs::create_dir_all(m.join("tasks")).expect("mkdir");
+            std::fs::create_dir_all(root.join(".kittify")).expect("mkdir");
+            std::fs::write(m.join("spec.md"), "- FR-001\n").expect("write");
+            std::fs::write(m.join("tasks.md"), parts.concat()).expect("write");
+            let mode = if planning { "planning_artifact" } else { "code_change" };
+            std::fs::write(m.join("tasks/WP01-a.md"), format!("---\nwork_package_id: WP01\nexecution_mode: {mode}\n---\nsrc/a/x.py WP02\n")).expect("write");
+            std::fs::write(m.join("tasks/WP02-b.md"), format!("---\nwork_package_id: WP02\n{wp}\n---\nbody\n")).expect("write");
+            let mission = MissionRef { slug: "001-m".into(), dir: m };
+            let result = super::lint_mission(root, &mission);
+            for d in &result.diagnostics {
+                if let Some(src) = &d.source {
+                    for l in &d.labels {
+                        prop_assert!(l.offset + l.len <= src.text.len(), "{}: label outside its source", d.code);
+                    }
+                }
+            }
+            let _ = super::render_sarif(std::slice::from_ref(&result));
+            let _ = super::render_github(std::slice::from_ref(&result));
+        }
+    }
+}
