@@ -466,3 +466,49 @@ pub(crate) fn missing_manifest(loaded: &Loaded, e: &MissingManifest) -> Failure 
     }
     Failure::with_error_text(d, e.to_string())
 }
+
+/// WP ids used twice: two tasks.md sections, or two prompt files. 3.1.1 accepted both silently
+/// (the later one wins, as in its dicts); finalize does the same and says so.
+pub(crate) fn duplicates(loaded: &Loaded) -> Vec<Diag> {
+    let mut out = Vec::new();
+    if let Some(src) = &loaded.tasks_md {
+        let mut seen: HashMap<&str, &crate::tasks::ast::WpSection> = HashMap::new();
+        for s in &loaded.doc.sections {
+            if let Some(first) = seen.insert(&s.id, s) {
+                out.push(
+                    Diag::warning(
+                        "tasks::duplicate-wp",
+                        format!(
+                            "{} heads two sections of tasks.md; the later one is used",
+                            s.id
+                        ),
+                    )
+                    .at(src, first.id_span.clone(), "first section")
+                    .and_at(s.id_span.clone(), "this one wins")
+                    .with_help("give each work package one section (rename or merge the sections)"),
+                );
+            }
+        }
+    }
+    let mut files: HashMap<&str, &super::Wp> = HashMap::new();
+    for w in &loaded.wps {
+        if let Some(first) = files.insert(&w.id, w) {
+            out.push(
+                Diag::warning(
+                    "wp::duplicate-file",
+                    format!(
+                        "{} and {} both claim {}; the later one is used",
+                        first.file.file_name, w.file.file_name, w.id
+                    ),
+                )
+                .at(
+                    &w.file.source,
+                    w.file.yaml.start..w.file.yaml.start,
+                    "this file wins",
+                )
+                .with_help("keep one prompt file per work package"),
+            );
+        }
+    }
+    out
+}

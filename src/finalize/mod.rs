@@ -144,7 +144,9 @@ pub(crate) fn analyze(
     branch: &str,
 ) -> Result<Analysis, Failure> {
     let branch = branch.to_owned();
-    let loaded = load(root, mission)?;
+    let mut loaded = load(root, mission)?;
+    let duplicates = checks::duplicates(&loaded);
+    loaded.warnings.extend(duplicates);
     // Dependencies: from wps.yaml, else tasks.md; then the resolved map (3.1.1's precedence, with
     // kept frontmatter lists used for validation and lanes too: a deliberate difference).
     let parsed = match &loaded.wps_yaml {

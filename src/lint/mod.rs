@@ -22,7 +22,15 @@ use crate::tasks::parse::{mentions, py_strip};
 pub use format::{Format, render_github, render_json, render_sarif};
 
 /// The lint-only rules: (code, description).
-pub const RULES: [(&str, &str); 6] = [
+pub const RULES: [(&str, &str); 8] = [
+    (
+        "tasks::duplicate-wp",
+        "a WP id heads two tasks.md sections; the later one is used",
+    ),
+    (
+        "wp::duplicate-file",
+        "two prompt files claim the same WP id; the later one is used",
+    ),
     (
         "lint::none-names-wp",
         "a dependency declaration says \"none\" but names a WP, which finalize counts as a dependency",
