@@ -6,6 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use crate::diagnostics::{Diag, Failure};
@@ -762,4 +764,113 @@ pub fn mark_status(
     )
     .map(Some)
     .map_err(|e| Failure::simple(Diag::error("git::commit", e.to_string())))
+}
+
+/// What `agent mission accept` did.
+#[derive(Debug, Clone)]
+pub struct Accepted {
+    /// WPs moved from approved to done.
+    pub moved: Vec<String>,
+    /// Who accepted.
+    pub accepted_by: String,
+    /// When.
+    pub accepted_at: String,
+    /// The commit recording it (in git).
+    pub commit: Option<String>,
+}
+
+/// Accepts a mission whose work packages are all approved or done: moves the approved ones to
+/// done (with review evidence naming the acceptor) and records the acceptance in `meta.json`.
+pub fn accept(root: &Path, mission: &MissionRef, actor: Option<&str>) -> Result<Accepted, Failure> {
+    let b = board(root, mission)?;
+    if b.wps.is_empty() {
+        return Err(fail(
+            "accept::no-wps",
+            format!("mission `{}` has no work packages", mission.slug),
+            "plan and finalize the mission first",
+        ));
+    }
+    let pending: Vec<String> = b
+        .wps
+        .iter()
+        .filter(|w| !matches!(w.lane.as_str(), "approved" | "done" | "canceled"))
+        .map(|w| format!("{} ({})", w.id, w.lane))
+        .collect();
+    if !pending.is_empty() {
+        return Err(fail(
+            "accept::not-ready",
+            format!(
+                "mission `{}` is not ready for acceptance: {}",
+                mission.slug,
+                pending.join(", ")
+            ),
+            "every work package must be approved (or done) first; `spec-kitty next` says what is left",
+        ));
+    }
+    let accepted_by = actor
+        .map(str::to_owned)
+        .filter(|a| !a.trim().is_empty())
+        .or_else(|| {
+            git::run(root, &["config", "user.name"])
+                .ok()
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        })
+        .unwrap_or_else(|| "user".to_owned());
+    let mut moved = Vec::new();
+    for w in b.wps.iter().filter(|w| w.lane == "approved") {
+        move_task(
+            root,
+            mission,
+            &w.id,
+            "done",
+            &MoveOptions {
+                agent: Some(accepted_by.clone()),
+                note: Some("Mission accepted".into()),
+                reviewer: Some(accepted_by.clone()),
+                ..MoveOptions::default()
+            },
+        )?;
+        moved.push(w.id.clone());
+    }
+    // Record the acceptance in meta.json (3.1.1's keys), keeping every other key.
+    let meta_path = mission.dir.join("meta.json");
+    let mut meta = read_meta(&mission.dir);
+    let accepted_at = UtcTime::now().isoformat();
+    meta.insert("accepted_at".into(), accepted_at.clone().into());
+    meta.insert("accepted_by".into(), accepted_by.clone().into());
+    meta.insert("acceptance_mode".into(), "local".into());
+    let mut history = meta
+        .get("acceptance_history")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    history.push(serde_json::json!({"accepted_at": accepted_at, "accepted_by": accepted_by, "acceptance_mode": "local"}));
+    meta.insert("acceptance_history".into(), Value::Array(history));
+    let sorted: BTreeMap<String, Value> = meta.into_iter().collect();
+    let mut text = serde_json::to_string_pretty(&sorted).unwrap_or_default();
+    text.push('\n');
+    crate::util::write_atomic(&meta_path, text.as_bytes()).map_err(|e| {
+        Failure::simple(crate::diagnostics::io_error("accept::meta", &meta_path, &e))
+    })?;
+    let commit = if git::is_repo(root) {
+        let _lock = git::commit_lock(root)
+            .map_err(|e| Failure::simple(Diag::error("git::lock", e.to_string())))?;
+        Some(
+            git::commit_paths(
+                root,
+                &[rel_path(root, &meta_path)],
+                &format!("chore: Accept mission {}", mission.slug),
+            )
+            .map_err(|e| Failure::simple(Diag::error("git::commit", e.to_string())))?,
+        )
+    } else {
+        None
+    };
+    Ok(Accepted {
+        moved,
+        accepted_by,
+        accepted_at,
+        commit,
+    })
 }

@@ -131,23 +131,33 @@ fn a_mission_goes_from_init_to_terminal() {
         }
         assert_ne!(d["kind"], "blocked", "round {round}: {d}");
         if d["mission_state"] == "accept" {
-            for id in ["WP01", "WP02", "WP03", "WP04"] {
-                run(
-                    &root,
-                    &[
-                        "agent",
-                        "tasks",
-                        "move-task",
-                        id,
-                        "--to",
-                        "done",
-                        "--agent",
-                        "claude",
-                        "--note",
-                        "accepted",
-                    ],
-                );
-            }
+            let accepted = json(
+                &root,
+                &[
+                    "agent",
+                    "mission",
+                    "accept",
+                    "--mission",
+                    &slug,
+                    "--actor",
+                    "lead",
+                    "--json",
+                ],
+            );
+            assert_eq!(
+                accepted["moved_to_done"],
+                serde_json::json!(["WP01", "WP02", "WP03", "WP04"])
+            );
+            let meta: Value = serde_json::from_str(
+                &std::fs::read_to_string(dir.join("meta.json")).expect("meta"),
+            )
+            .expect("json");
+            assert_eq!(meta["accepted_by"], "lead");
+            assert_eq!(
+                meta["mission_id"],
+                mission_id.as_str(),
+                "acceptance keeps the identity"
+            );
             continue;
         }
         let wp_id = d["wp_id"].as_str().expect("a WP step").to_owned();
