@@ -128,6 +128,8 @@ pub struct WpEntry {
     pub title: Option<String>,
     /// Current lane (`planned` when the log has no event for it).
     pub lane: String,
+    /// Actor of the WP's last status event (empty when the log has none).
+    pub actor: String,
     /// Frontmatter `phase`, `agent`, `agent_profile`, `shell_pid`, `execution_mode`.
     pub fields: Map<String, Value>,
     /// The workspace kind, from the lane manifest (`None` before finalize).
@@ -235,6 +237,7 @@ pub fn board(root: &Path, mission: &MissionRef) -> Result<Board, Failure> {
             lane: states
                 .get(&id)
                 .map_or_else(|| "planned".to_owned(), |s| s.lane.clone()),
+            actor: states.get(&id).map(|s| s.actor.clone()).unwrap_or_default(),
             id,
             file: display,
             title,
@@ -480,19 +483,40 @@ pub fn move_task(
             "lanes: planned, claimed, in_progress (doing), for_review, in_review, approved, done, blocked, canceled",
         ));
     };
+    // The guards read the current lane, so they run under the same locks as the append: two
+    // agents claiming one WP at once get one claim and one refusal, never two claims.
+    let _locks = TransitionLocks::take(root, &mission.slug)?;
     let b = board(root, mission)?;
     let entry = b.pick(Some(&wp), "planned")?;
     let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
     let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, &wp)?;
     let from = canonical_lane(&entry.lane).unwrap_or("planned");
+    let actor = opts.agent.clone().filter(|a| !a.trim().is_empty());
+    // A WP held by one agent (claimed, in progress or in review) is not claimed again by another.
+    let held_by_other = matches!(from, "claimed" | "in_progress" | "in_review")
+        && !entry.actor.is_empty()
+        && actor.as_deref().is_some_and(|a| a != entry.actor);
+    if !opts.force && held_by_other && matches!(to, "claimed" | "in_progress" | "in_review") {
+        return Err(fail(
+            "status::claimed-by-other",
+            format!("{wp} is already {from} by {}", entry.actor),
+            "pick another work package (`spec-kitty next --agent <name>` finds one), or ask the holder to release it",
+        ));
+    }
     if from == to {
+        if held_by_other {
+            return Err(fail(
+                "status::claimed-by-other",
+                format!("{wp} is already {to} by {}", entry.actor),
+                "pick another work package (`spec-kitty next --agent <name>` finds one), or ask the holder to release it",
+            ));
+        }
         return Err(fail(
             "status::same-lane",
             format!("{wp} is already in {to}"),
             "nothing to do",
         ));
     }
-    let actor = opts.agent.clone().filter(|a| !a.trim().is_empty());
     let mut evidence = Value::Null;
     let mut review_ref = Value::Null;
     let reason = opts.note.clone();
@@ -620,10 +644,25 @@ pub fn move_task(
         to_lane: to.to_owned(),
         wp_id: wp.clone(),
     };
-    let commit = append_and_commit(
+    // A rejection's feedback file inside the project is committed with the transition, so the
+    // review leaves no untracked file behind in the main checkout.
+    let extra: Vec<PathBuf> = opts
+        .review_feedback_file
+        .iter()
+        .map(|f| {
+            if f.is_absolute() {
+                f.clone()
+            } else {
+                root.join(f)
+            }
+        })
+        .filter(|f| f.is_file() && f.starts_with(root))
+        .collect();
+    let commit = append_and_commit_locked(
         root,
         mission,
         std::slice::from_ref(&event),
+        &extra,
         &format!(
             "chore: Move {wp} to {to} on spec {}{}",
             mission_number(mission),
@@ -631,6 +670,38 @@ pub fn move_task(
         ),
     )?;
     Ok(Moved { event, commit })
+}
+
+/// The repository's spec-kitty git lock (when in git) and the mission's status lock, taken in
+/// that order (the order every writer uses), held until dropped.
+pub struct TransitionLocks {
+    _git: Option<crate::util::FileLock>,
+    _status: status::StatusLock,
+}
+
+impl TransitionLocks {
+    /// Takes both locks (blocking).
+    pub fn take(root: &Path, slug: &str) -> Result<Self, Failure> {
+        let git = if git::is_repo(root) {
+            Some(
+                git::commit_lock(root)
+                    .map_err(|e| Failure::simple(Diag::error("git::lock", e.to_string())))?,
+            )
+        } else {
+            None
+        };
+        let status = status::lock(root, slug).map_err(|e| {
+            Failure::simple(crate::diagnostics::io_error(
+                "status::lock",
+                &status::lock_path(root, slug),
+                &e,
+            ))
+        })?;
+        Ok(TransitionLocks {
+            _git: git,
+            _status: status,
+        })
+    }
 }
 
 fn mission_number(mission: &MissionRef) -> String {
@@ -654,45 +725,42 @@ pub fn append_and_commit(
     events: &[Event],
     message: &str,
 ) -> Result<Option<String>, Failure> {
+    let _locks = TransitionLocks::take(root, &mission.slug)?;
+    append_and_commit_locked(root, mission, events, &[], message)
+}
+
+/// [`append_and_commit`] with the [`TransitionLocks`] already held; `extra` files (absolute, inside
+/// the project) are committed with the status files.
+fn append_and_commit_locked(
+    root: &Path,
+    mission: &MissionRef,
+    events: &[Event],
+    extra: &[PathBuf],
+    message: &str,
+) -> Result<Option<String>, Failure> {
     let events_path = mission.dir.join(status::EVENTS_FILE);
     let io = |code: &'static str, e: std::io::Error| {
         Failure::simple(crate::diagnostics::io_error(code, &events_path, &e))
     };
-    let in_git = git::is_repo(root);
-    let git_lock = if in_git {
-        Some(
-            git::commit_lock(root)
-                .map_err(|e| Failure::simple(Diag::error("git::lock", e.to_string())))?,
-        )
-    } else {
-        None
-    };
-    {
-        let _lock = status::lock(root, &mission.slug).map_err(|e| io("status::lock", e))?;
-        status::append_events(&events_path, events).map_err(|e| io("status::append", e))?;
-        let (all, _) = status::read_events(&events_path).map_err(|e| io("status::read", e))?;
-        status::write_snapshot(&mission.dir, &all, &mission.slug, &read_meta(&mission.dir))
-            .map_err(|e| io("status::write", e))?;
+    status::append_events(&events_path, events).map_err(|e| io("status::append", e))?;
+    let (all, _) = status::read_events(&events_path).map_err(|e| io("status::read", e))?;
+    status::write_snapshot(&mission.dir, &all, &mission.slug, &read_meta(&mission.dir))
+        .map_err(|e| io("status::write", e))?;
+    if !git::is_repo(root) {
+        return Ok(None);
     }
-    let commit = if in_git {
-        let paths = vec![
-            rel_path(root, &events_path),
-            rel_path(root, &mission.dir.join(status::STATUS_FILE)),
-        ];
-        let changed = git::status_porcelain(root, &paths).unwrap_or_default();
-        if changed.trim().is_empty() {
-            None
-        } else {
-            Some(
-                git::commit_paths(root, &paths, message)
-                    .map_err(|e| Failure::simple(Diag::error("git::commit", e.to_string())))?,
-            )
-        }
-    } else {
-        None
-    };
-    drop(git_lock);
-    Ok(commit)
+    let mut paths = vec![
+        rel_path(root, &events_path),
+        rel_path(root, &mission.dir.join(status::STATUS_FILE)),
+    ];
+    paths.extend(extra.iter().map(|p| rel_path(root, p)));
+    let changed = git::status_porcelain(root, &paths).unwrap_or_default();
+    if changed.trim().is_empty() {
+        return Ok(None);
+    }
+    git::commit_paths(root, &paths, message)
+        .map(Some)
+        .map_err(|e| Failure::simple(Diag::error("git::commit", e.to_string())))
 }
 
 /// Ticks (or unticks) subtasks in tasks.md: `- [ ] T001` → `- [x] T001`, and commits tasks.md.

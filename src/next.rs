@@ -220,22 +220,44 @@ pub fn decide(
         .map(|w| (w.id.as_str(), w.lane.as_str()))
         .collect();
     let me = agent.unwrap_or("");
-    // 1. Work this agent already holds. 2. Reviews waiting. 3. A planned WP whose dependencies are
-    // approved or done. Never a WP another agent holds.
+    // 1. Work this agent already holds (an implementation, or a review it claimed). 2. Reviews
+    // waiting. 3. A planned WP whose dependencies are approved or done and whose lane workspace no
+    // other agent is working in. Never a WP another agent holds.
     let mine = b.wps.iter().find(|w| {
-        matches!(w.lane.as_str(), "claimed" | "in_progress")
+        matches!(w.lane.as_str(), "claimed" | "in_progress" | "in_review")
             && actor_of(&w.id) == me
             && !me.is_empty()
     });
     let review = b.wps.iter().find(|w| w.lane == "for_review");
+    let lane_busy = |wp: &str| {
+        manifest
+            .lanes
+            .iter()
+            .find(|l| l.wp_ids.iter().any(|x| x == wp))
+            .is_some_and(|l| {
+                l.wp_ids.iter().any(|other| {
+                    other != wp
+                        && matches!(lanes.get(other.as_str()), Some(&"claimed" | &"in_progress"))
+                        && actor_of(other) != me
+                })
+            })
+    };
     let ready = b.wps.iter().find(|w| {
         w.lane == "planned"
             && crate::action::wp_dependencies(dir, &w.id)
                 .iter()
                 .all(|dep| matches!(lanes.get(dep.as_str()), Some(&"approved" | &"done")))
+            && !lane_busy(&w.id)
     });
     let (action, wp) = if let Some(w) = mine {
-        ("implement", w)
+        (
+            if w.lane == "in_review" {
+                "review"
+            } else {
+                "implement"
+            },
+            w,
+        )
     } else if let Some(w) = review {
         ("review", w)
     } else if let Some(w) = ready {

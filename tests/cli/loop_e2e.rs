@@ -299,8 +299,6 @@ fn a_mission_goes_from_init_to_terminal() {
                 std::fs::create_dir_all(feedback.parent().expect("dir")).expect("mkdir");
                 std::fs::write(&feedback, "Please handle the empty input case.\n")
                     .expect("feedback");
-                git(&root, &["add", "-A"]);
-                git(&root, &["commit", "-q", "-m", "review feedback"]);
                 let rel = feedback
                     .strip_prefix(&root)
                     .expect("inside the project")
@@ -322,6 +320,12 @@ fn a_mission_goes_from_init_to_terminal() {
                         "--review-feedback-file",
                         &rel,
                     ],
+                );
+                // The rejection commits the feedback file with its transition.
+                assert_eq!(git(&root, &["status", "--porcelain"]), "");
+                assert!(
+                    git(&root, &["show", "--stat", "HEAD"]).contains("review-cycle-1.md"),
+                    "the rejection commit carries the feedback"
                 );
                 let imp = json(
                     &root,

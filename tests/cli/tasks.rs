@@ -326,3 +326,182 @@ fn concurrent_moves_lose_no_event() {
     assert_eq!(s["by_lane"]["claimed"], 8);
     assert_eq!(git(p, &["status", "--porcelain"]), "");
 }
+
+/// Eight processes claim the same WP at once through `agent action implement`: the lane guard is
+/// checked under the status lock, so exactly one agent gets it, the others are told who holds it,
+/// and the log has one claim.
+#[test]
+fn concurrent_claims_of_one_wp_give_it_to_one_agent() {
+    let dir = project();
+    let p = dir.path();
+    let children: Vec<_> = (1..=8)
+        .map(|i| {
+            spec_kitty(p)
+                .args([
+                    "agent",
+                    "action",
+                    "implement",
+                    "WP02",
+                    "--agent",
+                    &format!("agent{i}"),
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let mut winners = 0;
+    for c in children {
+        let out = c.wait_with_output().expect("wait");
+        if out.status.success() {
+            winners += 1;
+        } else {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{err}");
+            assert!(err.contains("claimed-by-other"), "{err}");
+        }
+    }
+    assert_eq!(winners, 1);
+    let log =
+        std::fs::read_to_string(p.join("kitty-specs/001-demo/status.events.jsonl")).expect("log");
+    let events: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("whole line"))
+        .collect();
+    let claims: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["wp_id"] == "WP02" && e["to_lane"] == "claimed")
+        .collect();
+    assert_eq!(claims.len(), 1, "{log}");
+    let started: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["wp_id"] == "WP02" && e["to_lane"] == "in_progress")
+        .collect();
+    assert_eq!(started.len(), 1, "{log}");
+    assert_eq!(started[0]["actor"], claims[0]["actor"]);
+    assert_eq!(lane_of(&lanes(p), "WP02"), "in_progress");
+    assert_eq!(git(p, &["status", "--porcelain"]), "");
+}
+
+/// `next` never sends a second agent into a lane workspace another agent is working in, and hands
+/// a reviewer back the review it already claimed.
+#[test]
+fn next_keeps_one_agent_per_lane_and_resumes_claimed_reviews() {
+    // WP02 and WP03 both depend on WP01 only, so the three share a lane and, once WP01 is
+    // approved, WP02 and WP03 are ready at the same time; WP04 has a lane of its own.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = dir.path();
+    std::fs::create_dir_all(p.join(".kittify")).expect("mkdir");
+    std::fs::write(p.join(".kittify/config.yaml"), "vcs:\n  type: git\n").expect("write");
+    let m = p.join("kitty-specs/001-m");
+    std::fs::create_dir_all(m.join("tasks")).expect("mkdir");
+    std::fs::write(m.join("spec.md"), "- FR-001\n").expect("write");
+    std::fs::write(m.join("plan.md"), "# Plan\n").expect("write");
+    let mut tasks = String::new();
+    for (i, deps) in [(1, "none"), (2, "WP01"), (3, "WP01"), (4, "none")] {
+        tasks.push_str(&format!(
+            "## WP0{i}\n\n**Dependencies**: {deps}\n\n- [ ] T00{i} work\n\n"
+        ));
+        std::fs::write(
+            m.join(format!("tasks/WP0{i}-x.md")),
+            format!("---\nwork_package_id: WP0{i}\nrequirement_refs: [FR-001]\nexecution_mode: code_change\nowned_files: [src/m{i}/**]\nauthoritative_surface: src/m{i}/\n---\n"),
+        )
+        .expect("write");
+    }
+    std::fs::write(m.join("tasks.md"), tasks).expect("write");
+    git_init_commit(p);
+    let out = run(p, &["agent", "mission", "finalize-tasks"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lanes_json: Value =
+        serde_json::from_str(&std::fs::read_to_string(m.join("lanes.json")).expect("lanes"))
+            .expect("json");
+    assert_eq!(
+        lanes_json["lanes"][0]["wp_ids"],
+        serde_json::json!(["WP01", "WP02", "WP03"])
+    );
+    let out = run(
+        p,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "approved",
+            "--force",
+            "--agent",
+            "lead",
+            "--note",
+            "done by hand",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = "WP02".to_owned();
+    let members = ["WP02".to_owned(), "WP03".to_owned()];
+    let out = run(
+        p,
+        &["agent", "action", "implement", &first, "--agent", "alice"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Bob asks repeatedly; whatever he is given is never in alice's lane.
+    let q: Value = serde_json::from_slice(
+        &run(
+            p,
+            &["next", "--agent", "bob", "--result", "success", "--json"],
+        )
+        .stdout,
+    )
+    .expect("json");
+    if let Some(wp) = q["wp_id"].as_str() {
+        assert!(
+            !members.iter().any(|m| m == wp),
+            "bob sent into alice's lane: {q}"
+        );
+    }
+    // Alice is sent back to her own WP.
+    let q: Value = serde_json::from_slice(&run(p, &["next", "--agent", "alice", "--json"]).stdout)
+        .expect("json");
+    assert_eq!(q["wp_id"], first.as_str(), "{q}");
+    assert_eq!(q["action"], "implement");
+    // A review alice claimed comes back to her as a review.
+    for (to, extra) in [("for_review", "--force"), ("in_review", "")] {
+        let mut args = vec![
+            "agent",
+            "tasks",
+            "move-task",
+            first.as_str(),
+            "--to",
+            to,
+            "--agent",
+            "alice",
+            "--note",
+            "test",
+        ];
+        if !extra.is_empty() {
+            args.push(extra);
+        }
+        let out = run(p, &args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let q: Value = serde_json::from_slice(&run(p, &["next", "--agent", "alice", "--json"]).stdout)
+        .expect("json");
+    assert_eq!(q["wp_id"], first.as_str(), "{q}");
+    assert_eq!(q["action"], "review", "{q}");
+}
