@@ -421,7 +421,8 @@ pub struct Reviewing {
     pub feedback_file: PathBuf,
 }
 
-fn owned_globs(mission_dir: &Path, wp: &str) -> Vec<String> {
+/// The WP's `owned_files` globs from its frontmatter.
+pub fn owned_globs(mission_dir: &Path, wp: &str) -> Vec<String> {
     wp_file(mission_dir, wp)
         .and_then(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
         .and_then(|(p, t)| {

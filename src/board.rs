@@ -573,19 +573,21 @@ pub fn move_task(
                         ),
                     ));
                 }
-                if ws.kind == WorkspaceKind::LaneWorktree && ws.path.is_dir() {
-                    let dirty = git::run(
-                        &ws.path,
-                        &["status", "--porcelain", "--untracked-files=normal"],
-                    )
-                    .unwrap_or_default();
-                    if !dirty.trim().is_empty() {
-                        return Err(fail(
-                            "status::dirty-workspace",
-                            format!("{wp}'s workspace has uncommitted changes"),
-                            &format!("commit the work in {} first", rel_path(root, &ws.path)),
-                        ));
-                    }
+                let owned = crate::action::owned_globs(&mission.dir, &wp);
+                let dirty = ws.uncommitted_changes(&mission.slug, &owned);
+                if !dirty.is_empty() {
+                    return Err(fail(
+                        "status::dirty-workspace",
+                        format!(
+                            "{wp}'s workspace has uncommitted changes: {}",
+                            dirty
+                                .iter()
+                                .map(|l| l.get(3..).unwrap_or(l).trim())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        &format!("commit the work in {} first", ws.path.display()),
+                    ));
                 }
             }
             Guard::Reviewer => {

@@ -138,3 +138,42 @@ pub fn resolve_workspace(
         name,
     })
 }
+
+impl Workspace {
+    /// Uncommitted changes (`git status --porcelain` lines) that stand between the WP and review:
+    /// everything uncommitted in a lane worktree, and in the main checkout (shared with the user
+    /// and every other mission) only the WP's own `owned_files`. The loop's own files (the status
+    /// log and snapshot, review-cycle feedback, `.worktrees/`, `.spec-kitty/`) never count, so
+    /// they can never make a guard refuse. Empty when the workspace does not exist or is not in
+    /// git. This is the one place the two workspace kinds differ; callers never branch on it.
+    pub fn uncommitted_changes(&self, mission_slug: &str, owned_files: &[String]) -> Vec<String> {
+        if !self.path.is_dir() {
+            return Vec::new();
+        }
+        let mut specs: Vec<String> = match self.kind {
+            WorkspaceKind::LaneWorktree => vec![".".to_owned()],
+            WorkspaceKind::RepoRoot if owned_files.is_empty() => return Vec::new(),
+            WorkspaceKind::RepoRoot => owned_files.iter().map(|g| format!(":(glob){g}")).collect(),
+        };
+        let specs_dir = format!("{}/{mission_slug}", crate::project::SPECS_DIR);
+        for own in [
+            format!("{specs_dir}/{}", crate::status::EVENTS_FILE),
+            format!("{specs_dir}/{}", crate::status::STATUS_FILE),
+            format!("{specs_dir}/tasks/*/review-cycle-*.md"),
+            ".worktrees/**".to_owned(),
+            ".spec-kitty/**".to_owned(),
+        ] {
+            specs.push(format!(":(exclude,glob){own}"));
+        }
+        let mut args = vec!["status", "--porcelain", "--untracked-files=all", "--"];
+        args.extend(specs.iter().map(String::as_str));
+        crate::git::run(&self.path, &args)
+            .map(|out| {
+                out.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

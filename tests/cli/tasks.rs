@@ -505,3 +505,92 @@ fn next_keeps_one_agent_per_lane_and_resumes_claimed_reviews() {
     assert_eq!(q["wp_id"], first.as_str(), "{q}");
     assert_eq!(q["action"], "review", "{q}");
 }
+
+/// The for_review guard asks the same question of both workspace kinds: is the WP's work
+/// committed? In a lane worktree anything uncommitted counts; in the main checkout only the WP's
+/// owned files do, so the user's unrelated files and the loop's own files never block it.
+#[test]
+fn for_review_needs_the_work_committed_in_either_workspace() {
+    let dir = project();
+    let p = dir.path();
+    let move_plain = |wp: &str, to: &str| {
+        run(
+            p,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                wp,
+                "--to",
+                to,
+                "--agent",
+                "claude",
+            ],
+        )
+    };
+    for wp in ["WP01", "WP02"] {
+        let out = run(
+            p,
+            &["agent", "action", "implement", wp, "--agent", "claude"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let subtasks = run(
+        p,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            "T001",
+            "T002",
+            "T003",
+            "--status",
+            "done",
+        ],
+    );
+    assert!(
+        subtasks.status.success(),
+        "{}",
+        String::from_utf8_lossy(&subtasks.stderr)
+    );
+    // Planning lane: unrelated dirt in the main checkout does not block...
+    std::fs::write(p.join("NOTES.txt"), "my own scratch file\n").expect("write");
+    // ...but the WP's own uncommitted file does.
+    let adr = p.join("kitty-specs/001-demo/adr.md");
+    std::fs::write(&adr, "# ADR\n").expect("write");
+    let out = move_plain("WP01", "for_review");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("status::dirty-workspace") && err.contains("adr.md"),
+        "{err}"
+    );
+    assert!(!err.contains("NOTES.txt"), "{err}");
+    git(p, &["add", "kitty-specs/001-demo/adr.md"]);
+    git(p, &["commit", "-q", "-m", "feat(WP01): ADR"]);
+    let out = move_plain("WP01", "for_review");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Code lane: anything uncommitted in the worktree blocks.
+    let ws = p.join(".worktrees/001-demo-lane-a");
+    std::fs::write(ws.join("stray.txt"), "x\n").expect("write");
+    let out = move_plain("WP02", "for_review");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("stray.txt"));
+    std::fs::remove_file(ws.join("stray.txt")).expect("rm");
+    let out = move_plain("WP02", "for_review");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The status files were committed with every move; only the user's file is left.
+    assert_eq!(git(p, &["status", "--porcelain"]), "?? NOTES.txt\n");
+}
