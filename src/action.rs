@@ -286,6 +286,17 @@ pub fn implement(
         )?;
         events.push(moved.event);
     }
+    // Where the WP's work starts: the review diffs from here, so a lane's later WP is not reviewed
+    // with the earlier members' commits. Kept from the first start (a rework is reviewed whole).
+    if let Some(path) = base_record(root, &mission.slug, &wp)
+        && !path.is_file()
+        && let Ok(head) = git::head(&allocated.workspace.path)
+    {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = crate::util::write_atomic(&path, format!("{head}\n").as_bytes());
+    }
     let prompt_file = write_prompt(root, mission, &wp, agent, &allocated.workspace)?;
     Ok(Implementing {
         allocated,
@@ -293,6 +304,23 @@ pub fn implement(
         events,
         warnings,
     })
+}
+
+/// `<git common dir>/spec-kitty/bases/<slug>/<WP>`: the commit the WP's workspace was at when the
+/// WP was first started (kept out of the tree, like every file the loop writes for itself).
+fn base_record(root: &Path, slug: &str, wp: &str) -> Option<PathBuf> {
+    let common = git::run(
+        root,
+        &["rev-parse", "--path-format=absolute", "--git-common-dir"],
+    )
+    .ok()?;
+    Some(
+        PathBuf::from(common.trim())
+            .join("spec-kitty")
+            .join("bases")
+            .join(slug)
+            .join(wp),
+    )
 }
 
 /// The WP's dependencies from its frontmatter (finalize wrote the resolved list there).
@@ -451,7 +479,18 @@ pub fn review_context(
     match &ws.branch {
         Some(branch) => {
             let mut best: Option<(usize, String)> = None;
+            // Where the WP started on the lane branch (when recorded and still an ancestor), then
+            // the mission and target branches: the base with the fewest commits up to the branch.
+            let started = base_record(root, &mission.slug, wp)
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .map(|t| t.trim().to_owned())
+                .filter(|c| {
+                    !c.is_empty()
+                        && git::run(root, &["merge-base", "--is-ancestor", c, branch]).is_ok()
+                })
+                .unwrap_or_default();
             for cand in [
+                started,
                 manifest.mission_branch.clone(),
                 manifest.target_branch.clone(),
             ] {

@@ -286,6 +286,15 @@ fn a_mission_goes_from_init_to_terminal() {
                     .any(|c| c.as_str().unwrap_or("").contains(&format!("feat({wp_id})"))),
                 "the review context shows the WP's work: {r}"
             );
+            // ...and only its work: WP03 follows WP02 in lane-a, and its review starts where WP03
+            // started, not at the mission branch.
+            assert!(
+                commits.iter().all(|c| {
+                    let c = c.as_str().unwrap_or("");
+                    !c.contains("(WP") || c.contains(&format!("({wp_id})"))
+                }),
+                "the review context shows only {wp_id}'s commits: {r}"
+            );
             if wp_id == "WP01" {
                 assert_eq!(r["workspace_kind"], "repo_root");
                 assert_eq!(r["branch"], Value::Null);
