@@ -297,6 +297,24 @@ pub fn implement(
         }
         let _ = crate::util::write_atomic(&path, format!("{head}\n").as_bytes());
     }
+    if entry.lane == "planned" && !allocated.created {
+        let dirty = allocated
+            .workspace
+            .uncommitted_changes(&mission.slug, &owned_globs(&mission.dir, &wp));
+        if !dirty.is_empty() {
+            warnings.push(Diag::warning(
+                "action::workspace-not-clean",
+                format!(
+                    "{wp} starts in a workspace with uncommitted changes: {}",
+                    dirty
+                        .iter()
+                        .map(|l| l.get(3..).unwrap_or(l).trim())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
     let prompt_file = write_prompt(root, mission, &wp, agent, &allocated.workspace)?;
     Ok(Implementing {
         allocated,
@@ -321,6 +339,16 @@ fn base_record(root: &Path, slug: &str, wp: &str) -> Option<PathBuf> {
             .join(slug)
             .join(wp),
     )
+}
+
+/// The commit recorded at the WP's first start, when it is still an ancestor of `head`.
+fn recorded_start(root: &Path, slug: &str, wp: &str, head: &str) -> Option<String> {
+    base_record(root, slug, wp)
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .map(|t| t.trim().to_owned())
+        .filter(|c| {
+            !c.is_empty() && git::run(root, &["merge-base", "--is-ancestor", c, head]).is_ok()
+        })
 }
 
 /// The WP's dependencies from its frontmatter (finalize wrote the resolved list there).
@@ -481,14 +509,7 @@ pub fn review_context(
             let mut best: Option<(usize, String)> = None;
             // Where the WP started on the lane branch (when recorded and still an ancestor), then
             // the mission and target branches: the base with the fewest commits up to the branch.
-            let started = base_record(root, &mission.slug, wp)
-                .and_then(|p| std::fs::read_to_string(p).ok())
-                .map(|t| t.trim().to_owned())
-                .filter(|c| {
-                    !c.is_empty()
-                        && git::run(root, &["merge-base", "--is-ancestor", c, branch]).is_ok()
-                })
-                .unwrap_or_default();
+            let started = recorded_start(root, &mission.slug, wp, branch).unwrap_or_default();
             for cand in [
                 started,
                 manifest.mission_branch.clone(),
@@ -526,20 +547,27 @@ pub fn review_context(
             })
         }
         None => {
-            // The commit that claimed the WP on the main checkout.
-            let grep = format!("Move {wp} to claimed on spec");
-            let claim = git::run(
-                root,
-                &[
-                    "log",
-                    "-1",
-                    "--format=%H",
-                    "--fixed-strings",
-                    &format!("--grep={grep}"),
-                ],
-            )
-            .map_err(git_err)?;
-            let base = claim.trim().to_owned();
+            // Where the WP started on the main checkout (recorded at its first start), else the
+            // commit that last claimed it.
+            let base = match recorded_start(root, &mission.slug, wp, "HEAD") {
+                Some(c) => c,
+                None => {
+                    let grep = format!("Move {wp} to claimed on spec");
+                    git::run(
+                        root,
+                        &[
+                            "log",
+                            "-1",
+                            "--format=%H",
+                            "--fixed-strings",
+                            &format!("--grep={grep}"),
+                        ],
+                    )
+                    .map_err(git_err)?
+                    .trim()
+                    .to_owned()
+                }
+            };
             if base.is_empty() {
                 return Err(fail(
                     "review::no-claim",

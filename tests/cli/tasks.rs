@@ -594,3 +594,99 @@ fn for_review_needs_the_work_committed_in_either_workspace() {
     // The status files were committed with every move; only the user's file is left.
     assert_eq!(git(p, &["status", "--porcelain"]), "?? NOTES.txt\n");
 }
+
+/// A reworked planning WP is reviewed whole: the review base is where the WP first started on the
+/// main checkout, so the second review shows the first attempt and the fix. Starting a WP in a
+/// lane workspace left with uncommitted changes warns.
+#[test]
+fn rework_is_reviewed_whole_and_dirty_reuse_warns() {
+    let dir = project();
+    let p = dir.path();
+    let ok = |args: &[&str]| {
+        let out = run(p, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let review = || -> Value {
+        let out = ok(&[
+            "agent", "action", "review", "WP01", "--agent", "rev", "--json",
+        ]);
+        serde_json::from_slice(&out.stdout).expect("json")
+    };
+    ok(&["agent", "action", "implement", "WP01", "--agent", "claude"]);
+    std::fs::write(p.join("kitty-specs/001-demo/adr.md"), "# ADR\n").expect("write");
+    git(p, &["add", "kitty-specs/001-demo/adr.md"]);
+    git(p, &["commit", "-q", "-m", "feat(WP01): ADR"]);
+    ok(&["agent", "tasks", "mark-status", "T001", "--status", "done"]);
+    ok(&[
+        "agent",
+        "tasks",
+        "move-task",
+        "WP01",
+        "--to",
+        "for_review",
+        "--agent",
+        "claude",
+    ]);
+    let first = review();
+    assert_eq!(
+        first["commits"].as_array().map(Vec::len),
+        Some(1),
+        "{first}"
+    );
+    let feedback = p.join("kitty-specs/001-demo/tasks/WP01-adr/review-cycle-1.md");
+    std::fs::create_dir_all(feedback.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&feedback, "Add the alternatives.\n").expect("write");
+    ok(&[
+        "agent",
+        "tasks",
+        "move-task",
+        "WP01",
+        "--to",
+        "planned",
+        "--agent",
+        "rev",
+        "--review-feedback-file",
+        "kitty-specs/001-demo/tasks/WP01-adr/review-cycle-1.md",
+    ]);
+    ok(&["agent", "action", "implement", "WP01", "--agent", "claude"]);
+    std::fs::write(
+        p.join("kitty-specs/001-demo/adr.md"),
+        "# ADR\n\nAlternatives.\n",
+    )
+    .expect("write");
+    git(p, &["commit", "-q", "-am", "fix(WP01): alternatives"]);
+    ok(&[
+        "agent",
+        "tasks",
+        "move-task",
+        "WP01",
+        "--to",
+        "for_review",
+        "--agent",
+        "claude",
+    ]);
+    let second = review();
+    let commits: Vec<&str> = second["commits"]
+        .as_array()
+        .expect("commits")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(commits.len(), 2, "{second}");
+    assert!(commits[0].contains("fix(WP01)") && commits[1].contains("feat(WP01)"));
+
+    // Lane reuse: WP02 leaves a stray file in lane-a, and WP03's start there warns about it.
+    ok(&["agent", "action", "implement", "WP02", "--agent", "claude"]);
+    std::fs::write(p.join(".worktrees/001-demo-lane-a/stray.txt"), "x\n").expect("write");
+    let out = ok(&["agent", "action", "implement", "WP03", "--agent", "claude"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("action::workspace-not-clean") && err.contains("stray.txt"),
+        "{err}"
+    );
+}
