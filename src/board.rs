@@ -773,6 +773,9 @@ pub fn mark_status(
     done: bool,
 ) -> Result<Option<String>, Failure> {
     let path = mission.dir.join("tasks.md");
+    // Read, edit, write and commit under the locks: agents ticking different subtasks at once
+    // must not overwrite each other's ticks.
+    let _locks = TransitionLocks::take(root, &mission.slug)?;
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Failure::simple(crate::diagnostics::io_error("tasks::read", &path, &e)))?;
     let doc = crate::tasks::parse::parse(&text)
@@ -818,8 +821,6 @@ pub fn mark_status(
     if !git::is_repo(root) {
         return Ok(None);
     }
-    let _git_lock = git::commit_lock(root)
-        .map_err(|e| Failure::simple(Diag::error("git::lock", e.to_string())))?;
     let mut list: Vec<String> = ids.iter().map(|s| s.trim().to_ascii_uppercase()).collect();
     sort_wps(&mut list);
     git::commit_paths(

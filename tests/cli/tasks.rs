@@ -690,3 +690,43 @@ fn rework_is_reviewed_whole_and_dirty_reuse_warns() {
         "{err}"
     );
 }
+
+/// Agents ticking different subtasks of one tasks.md at once: every tick survives and is committed
+/// (before, the read-edit-write raced: ticks were lost and most commands failed).
+#[test]
+fn concurrent_mark_status_loses_no_tick() {
+    let dir = project();
+    let p = dir.path();
+    let ids = ["T001", "T002", "T003", "T004", "T005", "T006", "T007"];
+    let children: Vec<_> = ids
+        .iter()
+        .map(|t| {
+            spec_kitty(p)
+                .args(["agent", "tasks", "mark-status", t, "--status", "done"])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().expect("wait");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let tasks = std::fs::read_to_string(p.join("kitty-specs/001-demo/tasks.md")).expect("tasks");
+    for t in ids {
+        assert!(tasks.contains(&format!("- [x] {t}")), "{t} lost:\n{tasks}");
+    }
+    assert_eq!(git(p, &["status", "--porcelain"]), "");
+    assert_eq!(
+        git(p, &["log", "--format=%s"])
+            .lines()
+            .filter(|l| l.starts_with("chore: Mark T"))
+            .count(),
+        ids.len()
+    );
+}
