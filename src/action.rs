@@ -228,7 +228,12 @@ pub fn implement(
         && s.actor != agent
         && s.actor != "finalize-tasks"
     {
-        return Err(fail("action::claimed-by-other", format!("{wp} is {} by {}", s.lane, s.actor), "pick another WP (`spec-kitty next --agent <name>` finds one), or ask the other agent to release it".into()));
+        // The same refusal move-task gives under the lock, given early so no workspace is made.
+        return Err(fail(
+            "status::claimed-by-other",
+            format!("{wp} is already {} by {}", s.lane, s.actor),
+            "pick another work package (`spec-kitty next --agent <name>` finds one), or ask the holder to release it".into(),
+        ));
     }
     if matches!(entry.lane.as_str(), "done" | "canceled" | "in_review") {
         return Err(fail("action::wrong-lane", format!("{wp} is in lane '{}', it cannot be implemented now", entry.lane), "only planned, claimed, in_progress, for_review, approved or blocked WPs can be (re)started".into()));
@@ -650,15 +655,11 @@ pub fn review(
             )?;
         }
         "in_review" => {
-            let (events, _) =
-                status::read_events(&mission.dir.join(status::EVENTS_FILE)).unwrap_or_default();
-            let (_, states) = status::reduce(&events);
-            let holder = states.get(&wp).map(|s| s.actor.clone()).unwrap_or_default();
-            if holder != agent {
+            if entry.actor != agent {
                 return Err(fail(
-                    "action::claimed-by-other",
-                    format!("{wp} is already in review by {holder}"),
-                    "pick another WP to review".into(),
+                    "status::claimed-by-other",
+                    format!("{wp} is already in_review by {}", entry.actor),
+                    "pick another work package to review".into(),
                 ));
             }
         }
