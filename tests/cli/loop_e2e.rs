@@ -458,3 +458,58 @@ fn failed_results_block_until_a_success_is_reported() {
         "mission create leaves spec.md empty: {d}"
     );
 }
+
+/// FR-502: the README and docs/ teach the `next` loop and the `agent action` verbs; top-level
+/// `spec-kitty implement` appears only where it is described as internal, never as a step in a
+/// command listing.
+#[test]
+fn docs_teach_the_loop_not_top_level_implement() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = vec![root.join("README.md")];
+    let mut docs: Vec<_> = std::fs::read_dir(root.join("docs"))
+        .expect("docs/")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    docs.sort();
+    files.extend(docs);
+    let names_top_level = |text: &str| {
+        text.match_indices("spec-kitty implement").any(|(i, _)| {
+            !text[..i].ends_with("agent action ") && !text[..i].ends_with("agent action\n")
+        })
+    };
+    for file in &files {
+        let text = std::fs::read_to_string(file).expect("read");
+        let mut in_code = false;
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+                continue;
+            }
+            assert!(
+                !(in_code && names_top_level(line)),
+                "{}: a command listing names top-level `spec-kitty implement`: {line}",
+                file.display()
+            );
+        }
+        for para in text.split("\n\n") {
+            if names_top_level(para) {
+                assert!(
+                    para.contains("internal") || para.contains("top-level"),
+                    "{}: top-level `spec-kitty implement` named without saying it is internal:\n{para}",
+                    file.display()
+                );
+            }
+        }
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README");
+    let next = readme
+        .find("spec-kitty next --agent")
+        .expect("README teaches next");
+    let implement = readme
+        .find("spec-kitty agent action implement")
+        .expect("README teaches agent action implement");
+    assert!(next < implement, "the loop comes first");
+    assert!(readme.contains("spec-kitty agent action review"));
+}
