@@ -76,12 +76,7 @@ impl Allocated {
         m.insert("lane_id".into(), self.workspace.lane_id.clone().into());
         m.insert(
             "execution_mode".into(),
-            if self.workspace.kind == WorkspaceKind::RepoRoot {
-                "planning_artifact"
-            } else {
-                "code_change"
-            }
-            .into(),
+            self.workspace.kind.wp_execution_mode().into(),
         );
         m.insert("status".into(), "created".into());
         m
@@ -786,15 +781,7 @@ pub fn resolve_context(
                 })
                 .into(),
         );
-        wp_fields.insert(
-            "execution_mode".into(),
-            if ws.kind == WorkspaceKind::RepoRoot {
-                "planning_artifact"
-            } else {
-                "code_change"
-            }
-            .into(),
-        );
+        wp_fields.insert("execution_mode".into(), ws.kind.wp_execution_mode().into());
         wp_fields.insert("resolution_kind".into(), ws.kind.as_str().into());
         wp_fields.insert(
             "workspace_path".into(),

@@ -53,6 +53,15 @@ impl WorkspaceKind {
         }
     }
 
+    /// The WP `execution_mode` 3.1.1's implement and context payloads report for a WP in this
+    /// kind of workspace: `planning_artifact` (the main checkout) or `code_change`.
+    pub fn wp_execution_mode(self) -> &'static str {
+        match self {
+            WorkspaceKind::RepoRoot => "planning_artifact",
+            WorkspaceKind::LaneWorktree => "code_change",
+        }
+    }
+
     /// The `execution_mode` status events record: `direct_repo` or `worktree`.
     pub fn execution_mode(self) -> &'static str {
         match self {
