@@ -435,12 +435,14 @@ pub struct MoveOptions {
 }
 
 /// A transition that happened.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Moved {
     /// The event appended.
     pub event: Event,
     /// The commit, when the project is a git repository.
     pub commit: Option<String>,
+    /// Warnings met on the way (unreadable or torn event-log lines).
+    pub warnings: Vec<Diag>,
 }
 
 fn fail(code: &'static str, message: String, help: &str) -> Failure {
@@ -671,7 +673,11 @@ pub fn move_task(
             actor.map(|a| format!(" [{a}]")).unwrap_or_default()
         ),
     )?;
-    Ok(Moved { event, commit })
+    Ok(Moved {
+        event,
+        commit,
+        warnings: b.warnings.clone(),
+    })
 }
 
 /// The repository's spec-kitty git lock (when in git) and the mission's status lock, taken in

@@ -128,6 +128,7 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
             };
             match board::move_task(&root, &m, &wp, &a.to, &opts) {
                 Ok(moved) => {
+                    output::diagnostics(&moved.warnings);
                     if a.json {
                         let mut p = serde_json::Map::new();
                         p.insert("result".into(), "success".into());
