@@ -312,15 +312,18 @@ impl WpFile {
     /// missing key is inserted after the nearest key that precedes it in `order`, or at the end.
     pub fn edited(&self, changes: &[(&str, FmValue)], order: &[&str]) -> String {
         let text: &str = &self.source.text;
-        // (position, replaced range end, new text); applied back to front.
-        let mut patches: Vec<(usize, usize, String)> = Vec::new();
+        // (position, kind, rank, replaced range end, new text). At one position, insertions (kind
+        // 0) come before the replacement of the block that starts there (kind 1), and insertions
+        // among themselves follow `order`; otherwise the cursor would pass an insertion point.
+        let rank = |key: &str| order.iter().position(|k| *k == key).unwrap_or(order.len());
+        let mut patches: Vec<(usize, u8, usize, usize, String)> = Vec::new();
         for (key, value) in changes {
             let rendered = render(key, value, self.newline);
             if let Some(block) = self.keys.iter().find(|b| b.key == *key) {
-                patches.push((block.range.start, block.range.end, rendered));
+                patches.push((block.range.start, 1, rank(key), block.range.end, rendered));
                 continue;
             }
-            let idx = order.iter().position(|k| k == key).unwrap_or(order.len());
+            let idx = rank(key);
             let anchor = order[..idx]
                 .iter()
                 .rev()
@@ -329,17 +332,17 @@ impl WpFile {
                 Some(b) => b.range.end,
                 None => self.yaml.end,
             };
-            // Keep insertions at one point in `changes` order (they arrive in canonical order).
-            patches.push((at, at, rendered));
+            patches.push((at, 0, idx, at, rendered));
         }
-        // Stable sort by position so same-point insertions keep their order.
-        patches.sort_by_key(|p| p.0);
+        patches.sort_by_key(|p| (p.0, p.1, p.2));
         let mut out = String::with_capacity(text.len() + 256);
         let mut cursor = 0;
-        for (start, end, new) in patches {
-            out.push_str(&text[cursor..start]);
-            // A final key line without a line break (frontmatter ending at EOF cannot happen, but a
-            // last key line always ends before the closing `---`, which has its own line).
+        for (start, _, _, end, new) in patches {
+            // Blocks are disjoint and insertion points are block ends, so `start >= cursor`; the
+            // guard keeps a malformed layout from ever slicing backwards.
+            if start >= cursor {
+                out.push_str(&text[cursor..start]);
+            }
             out.push_str(&new);
             cursor = end.max(cursor);
         }
@@ -599,6 +602,48 @@ mod tests {
         assert_eq!(
             out,
             "---\nwork_package_id: \"WP02\"   # id\ntitle: \"W2\"\ndependencies: []\nrequirement_refs:\n- FR-002\n# a comment\nplanning_base_branch: \"main\"  # keep me\nsubtasks:\n  - \"T003\"\n---\nBody with depends on WP09\n"
+        );
+    }
+
+    #[test]
+    fn insertion_before_a_replaced_block_does_not_panic() {
+        // `requirement_refs` must be inserted after `title`, right where the replaced
+        // `dependencies` block starts.
+        let f = wp(
+            "---\nwork_package_id: WP02\ntitle: Second\ndependencies: []\nplanning_base_branch: develop\n---\nbody\n",
+        );
+        let order = [
+            "work_package_id",
+            "title",
+            "dependencies",
+            "requirement_refs",
+            "planning_base_branch",
+        ];
+        let out = f.edited(
+            &[
+                ("dependencies", FmValue::List(vec!["WP01".into()])),
+                ("planning_base_branch", FmValue::Str("main".into())),
+                ("requirement_refs", FmValue::List(vec!["FR-002".into()])),
+            ],
+            &order,
+        );
+        assert_eq!(
+            out,
+            "---\nwork_package_id: WP02\ntitle: Second\ndependencies:\n- WP01\nrequirement_refs:\n- FR-002\nplanning_base_branch: main\n---\nbody\n"
+        );
+        // Several insertions at one point follow `order`, whatever order the changes came in.
+        let f = wp("---\nwork_package_id: WP01\ntitle: T\n---\n");
+        let out = f.edited(
+            &[
+                ("planning_base_branch", FmValue::Str("main".into())),
+                ("requirement_refs", FmValue::List(vec![])),
+                ("dependencies", FmValue::List(vec![])),
+            ],
+            &order,
+        );
+        assert_eq!(
+            out,
+            "---\nwork_package_id: WP01\ntitle: T\ndependencies: []\nrequirement_refs: []\nplanning_base_branch: main\n---\n"
         );
     }
 
