@@ -421,10 +421,8 @@ pub(crate) fn zero_match_globs(
                 Ok(true) => {}
                 Ok(false) => out.push((
                     id.clone(),
-                    format!(
-                        "{id}: owned_files glob {} matches zero files in the repository",
-                        crate::util::py_str(glob)
-                    ),
+                    // 3.1.1 quoted the glob literally here (not with repr).
+                    format!("{id}: owned_files glob '{glob}' matches zero files in the repository"),
                 )),
                 Err(e) => {
                     let mut d = Diag::error(

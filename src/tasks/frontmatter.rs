@@ -246,6 +246,7 @@ impl WpFile {
         if let Some(Value::String(lane)) = get("lane")
             && !crate::status::LANES.contains(&lane.as_str())
             && lane != "doing"
+            && !lane.is_empty()
         {
             return Err(type_error(
                 "lane",
