@@ -3,6 +3,10 @@
 //! `POST {server}/api/v1/token/` (login) and `POST {server}/api/v1/token/refresh/` (rotation), as
 //! spec-kitty 3.1.1 called them. Lifetimes arrive as numbers or strings. Error values carry the
 //! case (unauthorized, invalid grant, server error, network) but never a token.
+//!
+//! Redirects are not followed: a 307/308 would re-send the password or refresh token to wherever
+//! `Location` points (https to http included), so any 3xx is reported as a server error. Requests
+//! to an `http://` (loopback) server bypass proxies, which could only see the token in clear.
 
 use std::time::Duration;
 
@@ -37,8 +41,12 @@ pub enum HttpError {
     InvalidResponse,
 }
 
-/// Tokens and account details from a 200 response.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Longest lifetime taken from a server (ten years); larger or negative values are clamped so the
+/// expiry arithmetic can never overflow.
+pub const MAX_LIFETIME: i64 = 10 * 366 * 86_400;
+
+/// Tokens and account details from a 200 response. `Debug` shows no token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Issued {
     /// New access token.
     pub access: String,
@@ -52,6 +60,18 @@ pub struct Issued {
     pub team_slug: Option<String>,
 }
 
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("access", &"<redacted>")
+            .field("refresh", &"<redacted>")
+            .field("access_lifetime", &self.access_lifetime)
+            .field("refresh_lifetime", &self.refresh_lifetime)
+            .field("team_slug", &self.team_slug)
+            .finish()
+    }
+}
+
 impl Issued {
     /// The credentials these tokens make, issued at `now` (Unix seconds).
     pub fn credentials(
@@ -61,7 +81,9 @@ impl Issued {
         team: Option<String>,
         now: i64,
     ) -> Credentials {
-        let at = |secs: i64| UtcTime::from_unix(now + secs, 0).isoformat();
+        let at = |secs: i64| {
+            UtcTime::from_unix(now.saturating_add(secs.clamp(0, MAX_LIFETIME)), 0).isoformat()
+        };
         Credentials {
             tokens: Tokens {
                 access: self.access.clone(),
@@ -80,11 +102,19 @@ impl Issued {
     }
 }
 
-fn client(timeout: Duration) -> Result<reqwest::blocking::Client, HttpError> {
-    reqwest::blocking::Client::builder()
+fn client(url: &str, timeout: Duration) -> Result<reqwest::blocking::Client, HttpError> {
+    let mut builder = reqwest::blocking::Client::builder()
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(5)))
-        .user_agent(concat!("spec-kitty/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("spec-kitty/", env!("CARGO_PKG_VERSION")));
+    if url
+        .get(..7)
+        .is_some_and(|s| s.eq_ignore_ascii_case("http://"))
+    {
+        builder = builder.no_proxy();
+    }
+    builder
         .build()
         .map_err(|e| HttpError::Network(describe(&e)))
 }
@@ -104,15 +134,17 @@ fn lifetime(body: &Value, keys: [&str; 2], default: i64) -> i64 {
     keys.iter()
         .filter_map(|k| body.get(*k))
         .find_map(|v| match v {
-            Value::Number(n) => n.as_f64().map(|f| f as i64),
-            Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok(),
             _ => None,
         })
-        .unwrap_or(default)
+        .filter(|f| f.is_finite())
+        // `as` saturates; the clamp keeps `now + lifetime` far from overflow.
+        .map_or(default, |f| (f as i64).clamp(0, MAX_LIFETIME))
 }
 
 fn post(url: &str, body: Value, timeout: Duration) -> Result<Issued, HttpError> {
-    let response = client(timeout)?
+    let response = client(url, timeout)?
         .post(url)
         .json(&body)
         .send()
@@ -167,11 +199,63 @@ pub fn login(server: &str, username: &str, password: &str) -> Result<Issued, Htt
     )
 }
 
-/// `POST /api/v1/token/refresh/`.
+/// `POST /api/v1/token/refresh/` with [`REFRESH_TIMEOUT`].
 pub fn refresh(server: &str, refresh_token: &str) -> Result<Issued, HttpError> {
+    refresh_within(server, refresh_token, REFRESH_TIMEOUT)
+}
+
+/// `POST /api/v1/token/refresh/`, giving up after `timeout`.
+pub fn refresh_within(
+    server: &str,
+    refresh_token: &str,
+    timeout: Duration,
+) -> Result<Issued, HttpError> {
     post(
         &format!("{server}/api/v1/token/refresh/"),
         serde_json::json!({"refresh": refresh_token}),
-        REFRESH_TIMEOUT,
+        timeout,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_are_numbers_or_strings_and_never_overflow() {
+        let keys = ["access_lifetime", "expires_in"];
+        let body = |v: Value| serde_json::json!({ "expires_in": v });
+        assert_eq!(lifetime(&body(900.into()), keys, 1), 900);
+        assert_eq!(lifetime(&body("900".into()), keys, 1), 900);
+        assert_eq!(lifetime(&body(" 90.5 ".into()), keys, 1), 90);
+        assert_eq!(lifetime(&body("soon".into()), keys, 1), 1);
+        assert_eq!(lifetime(&body("NaN".into()), keys, 1), 1);
+        assert_eq!(lifetime(&body("-5".into()), keys, 1), 0);
+        assert_eq!(lifetime(&body(1e300.into()), keys, 1), MAX_LIFETIME);
+        assert_eq!(lifetime(&body("inf".into()), keys, 1), 1);
+        let issued = Issued {
+            access: "a".into(),
+            refresh: "r".into(),
+            access_lifetime: i64::MAX,
+            refresh_lifetime: i64::MIN,
+            team_slug: None,
+        };
+        let now = 1_800_000_000;
+        let c = issued.credentials("bob", "https://x", None, now);
+        let at = |s: &str| UtcTime::parse_iso(s).expect("iso");
+        assert_eq!(at(&c.tokens.access_expires_at), now + MAX_LIFETIME);
+        assert_eq!(at(&c.tokens.refresh_expires_at), now);
+    }
+
+    #[test]
+    fn debug_shows_no_token() {
+        let issued = Issued {
+            access: "access-secret".into(),
+            refresh: "refresh-secret".into(),
+            access_lifetime: 1,
+            refresh_lifetime: 1,
+            team_slug: None,
+        };
+        assert!(!format!("{issued:?}").contains("secret"));
+    }
 }

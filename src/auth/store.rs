@@ -5,14 +5,15 @@
 //! the file at 0600 and the directory at 0700; only a successful login or refresh replaces the
 //! file, and only a confirmed expiry or a logout removes it.
 
+use std::io::Write;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::util::{UtcTime, write_atomic};
+use crate::util::UtcTime;
 
-/// `[tokens]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `[tokens]`. `Debug` shows the expiries only, never a token.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tokens {
     /// The access token.
     pub access: String,
@@ -22,6 +23,17 @@ pub struct Tokens {
     pub access_expires_at: String,
     /// When the refresh token expires (ISO 8601).
     pub refresh_expires_at: String,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens")
+            .field("access", &"<redacted>")
+            .field("refresh", &"<redacted>")
+            .field("access_expires_at", &self.access_expires_at)
+            .field("refresh_expires_at", &self.refresh_expires_at)
+            .finish()
+    }
 }
 
 /// `[user]`.
@@ -120,29 +132,48 @@ pub fn read(path: &Path) -> Result<Option<Credentials>, StoreError> {
         })
 }
 
-/// Writes the file atomically with mode 0600 in a 0700 directory.
+/// Creates `dir` if needed and makes it private (0700): the credentials and their lock live there.
+pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+/// Writes the file atomically with mode 0600 in a 0700 directory: a temp file in the same
+/// directory, created 0600 (whatever mode an older file had), synced, then renamed over the file.
+/// A crash leaves the old file or the new one, never a torn or wider-readable one.
 pub fn write(path: &Path, creds: &Credentials) -> Result<(), StoreError> {
     let io = |e: std::io::Error| StoreError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
     };
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)?;
-        }
-    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    ensure_private_dir(dir).map_err(io)?;
     let text = toml::to_string(creds).map_err(|e| StoreError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;
-    write_atomic(path, text.as_bytes()).map_err(io)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".credentials-").suffix(".tmp");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(io)?;
+    tmp.write_all(text.as_bytes()).map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    // Make the rename itself durable (best effort: not every filesystem syncs directories).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
     }
     Ok(())
 }
@@ -207,6 +238,30 @@ mod tests {
         std::fs::write(&path, "[tokens]\naccess = \"secret-access\"\n").expect("write");
         let err = read(&path).expect_err("partial").to_string();
         assert!(!err.contains("secret"), "{err}");
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_wider_old_file_never_widens_the_new_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(".spec-kitty/credentials");
+        write(&path, &creds()).expect("write");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        write(&path, &creds()).expect("rewrite");
+        let mode = std::fs::metadata(&path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))
+            .expect("list")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name() != "credentials")
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn debug_shows_no_token() {
+        assert!(!format!("{:?}", creds()).contains("secret"));
     }
 
     #[test]

@@ -312,6 +312,11 @@ fn refresh_now(paths: &AuthPaths, json_out: bool) -> ExitCode {
                     false,
                     "run `spec-kitty auth login`",
                 ),
+                RefreshError::UnexpectedStatus(_) => (
+                    "auth::server-error",
+                    true,
+                    "check the server URL; nothing was cleared",
+                ),
                 RefreshError::ServerUnavailable(_) | RefreshError::InvalidResponse => (
                     "auth::server-unavailable",
                     true,
@@ -321,6 +326,11 @@ fn refresh_now(paths: &AuthPaths, json_out: bool) -> ExitCode {
                     "auth::unreachable",
                     true,
                     "check the connection and the server URL; nothing was cleared",
+                ),
+                RefreshError::ServerUrl(_) => (
+                    "auth::server-url",
+                    true,
+                    "log in again against an https:// server (http:// only for loopback)",
                 ),
                 RefreshError::LockTimeout(_) => (
                     "auth::lock-timeout",

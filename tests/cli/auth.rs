@@ -385,3 +385,92 @@ fn stress_eight_processes_twenty_five_rounds() {
         "every refresh rotated exactly once"
     );
 }
+
+/// FR-401: the lock is held across the network call, not only around the file reads and writes.
+/// While the server holds the CLI's refresh request, nobody else can take `credentials.lock`.
+#[test]
+fn the_lock_is_held_for_the_whole_transaction() {
+    let env = Env::new();
+    env.login();
+    let held = env.server.hold_next_refresh();
+    let child = env
+        .cmd(&["auth", "refresh"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    held.arrived
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the refresh request reached the server");
+    let lock_path = env.home.path().join(".spec-kitty/credentials.lock");
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&lock_path)
+        .expect("the lock file exists");
+    assert!(
+        matches!(lock.try_lock(), Err(std::fs::TryLockError::WouldBlock)),
+        "credentials.lock is free while the refresh request is in flight"
+    );
+    held.release.send(()).expect("release");
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(lock.try_lock().is_ok(), "the lock is released afterwards");
+    assert_eq!(env.stored_refresh(), Some(env.server.current_refresh()));
+}
+
+/// A redirect could carry the refresh token to another host (or from https to http): it is not
+/// followed, nothing is cleared, and the redirect target never hears from the CLI.
+#[test]
+fn a_redirect_is_not_followed() {
+    let env = Env::new();
+    env.login();
+    let before = std::fs::read(env.credentials()).expect("credentials");
+    let trap = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    trap.set_nonblocking(true).expect("nonblocking");
+    let location = format!(
+        "http://{}/api/v1/token/refresh/",
+        trap.local_addr().expect("addr")
+    );
+    env.server.redirect_next(&location);
+    let out = env.run(&["auth", "refresh", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert_no_tokens(&out);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["reason"], "server-error");
+    assert_eq!(v["authenticated"], true);
+    assert!(
+        v["error"].as_str().unwrap_or("").contains("HTTP 307"),
+        "{v}"
+    );
+    // A client that followed the redirect would have connected before exiting.
+    assert!(
+        matches!(trap.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the CLI followed the redirect"
+    );
+    assert_eq!(std::fs::read(env.credentials()).expect("kept"), before);
+}
+
+/// A credentials file that names a plain-http, non-loopback server (edited by hand, say) gets no
+/// refresh token sent to it.
+#[test]
+fn a_stored_plain_http_server_gets_no_token() {
+    let env = Env::new();
+    env.login();
+    let creds = std::fs::read_to_string(env.credentials())
+        .expect("credentials")
+        .replace(&env.server.url, "http://example.com");
+    std::fs::write(env.credentials(), &creds).expect("write");
+    let out = env.run(&["auth", "refresh"]);
+    assert_eq!(out.status.code(), Some(1));
+    let f = flat(&out);
+    assert!(
+        f.contains("allowed only for loopback") && f.contains("nothing was sent"),
+        "{}",
+        text(&out)
+    );
+    assert_no_tokens(&out);
+    assert_eq!(
+        std::fs::read_to_string(env.credentials()).expect("kept"),
+        creds
+    );
+}

@@ -1,7 +1,7 @@
 //! A small HTTP/1.1 token server on 127.0.0.1 for the auth tests: logs users in, and rotates
 //! refresh tokens (each refresh token is single-use; an old one gets 401). Tests can hold the next
 //! refresh request until released, rotate the token as another client would, expire the session,
-//! or make the next refresh fail with a status.
+//! make the next refresh fail with a status, or answer it with a redirect.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -16,6 +16,7 @@ struct State {
     expired: bool,
     invalid_grant: bool,
     fail_next: Option<u16>,
+    redirect_next: Option<String>,
     hold: Option<(Sender<()>, Receiver<()>)>,
 }
 
@@ -83,6 +84,12 @@ impl TokenServer {
         lock(&self.state).fail_next = Some(status);
     }
 
+    /// The next refresh answers `307 Temporary Redirect` to `location` (a client that follows it
+    /// would re-send the refresh token there).
+    pub fn redirect_next(&self, location: &str) {
+        lock(&self.state).redirect_next = Some(location.to_owned());
+    }
+
     /// Holds the next refresh request until the test releases it.
     pub fn hold_next_refresh(&self) -> Held {
         let (arrived_tx, arrived_rx) = channel();
@@ -106,15 +113,20 @@ fn issue(s: &mut State) -> (String, String) {
 }
 
 fn respond(stream: &mut TcpStream, status: u16, body: &str) {
+    respond_with(stream, status, "", body);
+}
+
+fn respond_with(stream: &mut TcpStream, status: u16, extra_headers: &str, body: &str) {
     let reason = match status {
         200 => "OK",
+        307 => "Temporary Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         _ => "Error",
     };
     let _ = write!(
         stream,
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra_headers}Connection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = stream.flush();
@@ -170,6 +182,11 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>) {
                 let _ = release.recv_timeout(Duration::from_secs(20));
             }
             let mut s = lock(state);
+            if let Some(location) = s.redirect_next.take() {
+                drop(s);
+                let header = format!("Location: {location}\r\n");
+                return respond_with(&mut stream, 307, &header, "{}");
+            }
             if let Some(status) = s.fail_next.take() {
                 drop(s);
                 return respond(&mut stream, status, r#"{"detail": "unavailable"}"#);
