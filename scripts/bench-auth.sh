@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Benchmarks an uncontended `spec-kitty auth refresh` against a local rotating token server:
-# the time spent taking the credentials lock (reported by `auth refresh --json` as lock_wait_ms)
-# and the whole command, median over N runs (default 50). Release build.
+# Benchmarks an uncontended `spec-kitty auth refresh` against a local rotating token server
+# (scripts/auth-test-server.py), release build:
+# 1. the CLI: the time spent taking the credentials lock (reported by `auth refresh --json` as
+#    lock_wait_ms) and the whole command, median over N runs (default 50);
+# 2. NFR-002, in-process (examples/bench_auth_refresh.rs): the locked transaction against the same
+#    read/POST/write without the lock, alternating, 4*N rounds each; the median difference is what
+#    the lock adds.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 runs="${1:-50}"
-cargo build --release --locked --quiet --manifest-path "$here/Cargo.toml"
+cargo build --release --locked --quiet --manifest-path "$here/Cargo.toml" --bin spec-kitty --example bench_auth_refresh
 bin="${CARGO_TARGET_DIR:-$here/target}/release/spec-kitty"
 home="$(mktemp -d)"
 fifo="$home/url"; mkfifo "$fifo"
@@ -25,3 +29,4 @@ for _ in $(seq "$runs"); do
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 echo "auth refresh, uncontended, $runs runs: lock wait median $(median "${locks[@]}") ms, whole command median $(( $(median "${totals[@]}" | cut -d. -f1) / 1000 )) ms"
+"${CARGO_TARGET_DIR:-$here/target}/release/examples/bench_auth_refresh" "$(( runs * 4 ))"
