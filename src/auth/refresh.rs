@@ -194,20 +194,29 @@ pub fn store_login(paths: &AuthPaths, creds: &Credentials) -> Result<(), Refresh
     Ok(())
 }
 
-/// Removes the credentials (logout), under the lock. Returns the user that was logged in.
-pub fn logout(paths: &AuthPaths) -> Result<Option<String>, RefreshError> {
+/// What a logout removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoggedOut {
+    /// There was no credentials file.
+    NoSession,
+    /// The credentials of this user were removed.
+    User(String),
+    /// The file was unreadable (corrupt or partial); it was removed anyway, since logging out must
+    /// always work.
+    Unreadable,
+}
+
+/// Removes the credentials (logout), under the lock.
+pub fn logout(paths: &AuthPaths) -> Result<LoggedOut, RefreshError> {
     let _lock = take_lock(paths, LOCK_TIMEOUT)?;
-    // A corrupt file is removed too: logging out must always work.
     let user = store::read(&paths.credentials)
         .ok()
         .flatten()
         .map(|c| c.user.username);
-    let existed = store::clear(&paths.credentials)?;
-    Ok(if existed {
-        Some(user.unwrap_or_default())
-    } else {
-        None
-    })
+    if !store::clear(&paths.credentials)? {
+        return Ok(LoggedOut::NoSession);
+    }
+    Ok(user.map_or(LoggedOut::Unreadable, LoggedOut::User))
 }
 
 #[cfg(test)]

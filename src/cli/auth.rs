@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
-use spec_kitty::auth::refresh::{self, RefreshError, Refreshed};
+use spec_kitty::auth::refresh::{self, LoggedOut, RefreshError, Refreshed};
 use spec_kitty::auth::{self, AuthPaths, http, store};
 use spec_kitty::diagnostics::{Diag, Failure};
 use spec_kitty::util::UtcTime;
@@ -189,14 +189,21 @@ fn prompt_line(
 
 fn logout(paths: &AuthPaths) -> ExitCode {
     match refresh::logout(paths) {
-        Ok(Some(user)) => {
+        Ok(LoggedOut::User(user)) => {
             output::stdout_lines(&[
                 "✅ Logged out successfully.".to_owned(),
                 format!("Cleared credentials for: {user}"),
             ]);
             ExitCode::SUCCESS
         }
-        Ok(None) => {
+        Ok(LoggedOut::Unreadable) => {
+            output::stdout_lines(&[
+                "✅ Logged out successfully.".to_owned(),
+                "Removed the unreadable credentials file.".to_owned(),
+            ]);
+            ExitCode::SUCCESS
+        }
+        Ok(LoggedOut::NoSession) => {
             output::stdout_lines(&["ℹ️ No active session. Already logged out.".to_owned()]);
             ExitCode::SUCCESS
         }

@@ -344,6 +344,17 @@ fn a_corrupt_credentials_file_is_reported_without_its_contents() {
     // A successful login replaces it.
     env.login();
     assert!(env.stored_refresh().is_some());
+    // And logout removes an unreadable file, saying so.
+    std::fs::write(env.credentials(), garbage).expect("write");
+    let out = env.run(&["auth", "logout"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("Removed the unreadable credentials file."),
+        "{}",
+        text(&out)
+    );
+    assert_no_tokens(&out);
+    assert!(!env.credentials().exists());
 }
 
 /// 8 processes × 25 rounds of refreshes: no logout, and the stored token is the last one issued.
