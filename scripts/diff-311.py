@@ -28,6 +28,13 @@ PROSE = ["Implements the parser.", "See plan.md for context.", "Touch src/app/{w
          "| {o} | table |", "---", "```\n## inside fence\n```", "Edit kitty-specs/x/spec.md only.",
          "Review the API endpoint.", "Requirement: FR-00{r}", "**Requirement Refs**: FR-00{r}, NFR-001"]
 
+ODD_VALUES = ["priority: 1", "priority: high", "created_at: 2026-01-01T10:00:00Z", "created_at: '2026-01-01T10:00:00Z'",
+              "shell_pid: abc", "shell_pid: '123'", "shell_pid: ''", "lane: doing", "lane: 3", "lane: ''",
+              "phase: 2", "tags: [x]", "tags:", "mission_number: 7", "mission_number: '007'", "agent: {tool: x}",
+              "base_commit: HEAD", "base_commit: abc1234", "review_status: 017", "assignee: 1_000",
+              "history:", "history: x", "subtasks: T001", "dependencies:", "requirement_refs:",
+              "execution_mode: worktree", "execution_mode: ''", "title: ''", "title: 2026-01-01", "model: true"]
+
 
 def declare(rng, deps, all_ids):
     if not deps:
@@ -104,6 +111,9 @@ def mission(rng, root):
                 fm.append(f"authoritative_surface: src/app/m{i}/")
         if rng.random() < 0.2:
             fm.append("subtasks:\n- T001")
+        if rng.random() < 0.15:
+            # Values 3.1.1's frontmatter schema accepts or refuses (a refused one skips the WP).
+            fm.append(rng.choice(ODD_VALUES))
         body = ("Edit src/app/m{i}/x.py".format(i=i) if clean and "owned_files" not in "".join(fm) else None) or rng.choice(["Edit src/app/m{i}/x.py".format(i=i), "Write kitty-specs/001-m/plan.md", "Nothing.",
                            "Touch src/app/m{i}/ and tests/test_m{i}.py.".format(i=i), "See docs/guide.md, src/shared/"])
         open(os.path.join(m, "tasks", f"{wp}-x.md"), "w").write("---\n" + "\n".join(fm) + "\n---\n# " + wp + "\n\n" + body + "\n")

@@ -308,17 +308,29 @@ pub(crate) fn disagreements(loaded: &Loaded, res: &Resolution) -> Result<(), Fai
     );
     payload.insert("dependency_conflicts".into(), strings(&lines));
     let mut diags = Vec::new();
+    let (origin, help) = if loaded.wps_yaml.is_some() {
+        (
+            "wps.yaml",
+            "make the two lists agree, or delete the frontmatter list so wps.yaml decides",
+        )
+    } else {
+        (
+            "tasks.md",
+            "make the two lists agree, or delete the frontmatter list so tasks.md decides",
+        )
+    };
     for (wp_id, e, p) in &res.conflicts {
         let mut d = Diag::error(
             "tasks::deps::disagreement",
             format!(
-                "{wp_id}: tasks.md declares {} but its frontmatter says {}",
+                "{wp_id}: {origin} declares {} but its frontmatter says {}",
                 p.join(", "),
                 e.join(", ")
             ),
         )
-        .with_help("make the two lists agree, or delete the frontmatter list so tasks.md decides");
-        if let (Some(src), Some(section)) = (
+        .with_help(help);
+        if let (None, Some(src), Some(section)) = (
+            &loaded.wps_yaml,
             &loaded.tasks_md,
             loaded.doc.sections.iter().rev().find(|s| &s.id == wp_id),
         ) {

@@ -228,6 +228,8 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     let mission_id = meta
         .get("mission_id")
         .and_then(Value::as_str)
+        // 3.1.1: `mission_id or mission_slug`, so an empty id falls back to the slug too.
+        .filter(|id| !id.is_empty())
         .map_or_else(|| loaded.slug.clone(), str::to_owned);
 
     // Status bootstrap.
@@ -304,6 +306,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     if opts.validate_only {
         // 3.1.1 ran no risk check in validate-only mode.
         return Ok(validate_only_report(ValidateOnly {
+            branch: &branch,
             loaded: &loaded,
             plans: &plans,
             preserved: &preserved,
@@ -747,13 +750,17 @@ pub(crate) struct Resolution {
     /// (wp, frontmatter list, parsed list) for every disagreement.
     pub conflicts: Vec<(String, Vec<String>, Vec<String>)>,
     pub preserved: Vec<String>,
+    /// Whether a WP outside the map keeps its frontmatter list (tasks.md) or gets `[]` (wps.yaml
+    /// is the whole map).
+    pub outside_keeps_frontmatter: bool,
 }
 
 fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
     let mut kept: HashMap<&str, Vec<String>> = HashMap::new();
     let mut conflicts = Vec::new();
     let mut preserved = Vec::new();
-    // wps.yaml is authoritative: nothing is kept from frontmatter and nothing can disagree.
+    // wps.yaml is authoritative: nothing is kept from frontmatter. It can still disagree with a
+    // WP's frontmatter list, as tasks.md can (3.1.1 checked whichever map it had).
     if loaded.wps_yaml.is_none() {
         for wp in &loaded.wps {
             let p = parsed.get(&wp.id).cloned().unwrap_or_default();
@@ -763,18 +770,18 @@ fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
                 kept.insert(&wp.id, e);
             }
         }
-        // Disagreements in tasks.md order (the order 3.1.1 reported them in).
-        for (id, p) in parsed.iter() {
-            let Some(wp) = loaded.wp(id) else {
-                continue;
-            };
-            let e = wp.file.meta.dependencies.clone().unwrap_or_default();
-            if !p.is_empty() && !e.is_empty() {
-                let (a, b): (BTreeSet<&String>, BTreeSet<&String>) =
-                    (e.iter().collect(), p.iter().collect());
-                if a != b {
-                    conflicts.push((id.clone(), e, p.clone()));
-                }
+    }
+    // Disagreements in the map's order (tasks.md or wps.yaml order, as 3.1.1 reported them).
+    for (id, p) in parsed.iter() {
+        let Some(wp) = loaded.wp(id) else {
+            continue;
+        };
+        let e = wp.file.meta.dependencies.clone().unwrap_or_default();
+        if !p.is_empty() && !e.is_empty() {
+            let (a, b): (BTreeSet<&String>, BTreeSet<&String>) =
+                (e.iter().collect(), p.iter().collect());
+            if a != b {
+                conflicts.push((id.clone(), e, p.clone()));
             }
         }
     }
@@ -797,6 +804,7 @@ fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
         source,
         conflicts,
         preserved,
+        outside_keeps_frontmatter: loaded.wps_yaml.is_none(),
     }
 }
 
@@ -865,12 +873,13 @@ fn plan_wp(
     let meta = &wp.file.meta;
     let mut changes: Vec<(&'static str, FmValue)> = Vec::new();
     let preserved = res.preserved.contains(&wp.id);
-    // Dependencies: the resolved list (or [] for a WP outside the map, as 3.1.1 wrote).
-    let deps = res
-        .map
-        .get(&wp.id)
-        .cloned()
-        .unwrap_or_else(|| meta.dependencies.clone().unwrap_or_default());
+    // Dependencies: the resolved list; a WP outside the map keeps its frontmatter list when the
+    // map came from tasks.md, and gets [] when it came from wps.yaml (as 3.1.1 wrote).
+    let deps = match res.map.get(&wp.id) {
+        Some(d) => d.clone(),
+        None if res.outside_keeps_frontmatter => meta.dependencies.clone().unwrap_or_default(),
+        None => Vec::new(),
+    };
     if !wp.file.raw_has_dependencies || meta.dependencies.as_ref() != Some(&deps) {
         changes.push(("dependencies", FmValue::List(deps)));
     }
@@ -1028,6 +1037,7 @@ fn plan_bootstrap(loaded: &Loaded, existing: &[Event]) -> Bootstrap {
 
 struct ValidateOnly<'a> {
     loaded: &'a Loaded,
+    branch: &'a str,
     plans: &'a [WpPlan],
     preserved: &'a [String],
     unchanged: &'a [String],
@@ -1070,6 +1080,7 @@ fn validate_only_report(v: ValidateOnly<'_>) -> Report {
         "All validations passed. Run without --validate-only to commit.".into(),
     );
     let mut lines = vec![
+        format!("Branch: {} (target for this mission)", v.branch),
         "✓ All validations passed (--validate-only mode, no commit)".to_owned(),
         format!("  Mission: {}", v.loaded.slug),
         format!("  WPs validated: {}", v.loaded.wps.len()),
@@ -1191,13 +1202,20 @@ pub(crate) fn owners_from_plans(
 ) -> BTreeMap<usize, (String, WpOwnership)> {
     let mut out = BTreeMap::new();
     for (i, (wp, plan)) in loaded.wps.iter().zip(plans).enumerate() {
-        if plan.execution_mode.is_empty() || plan.owned_files.is_empty() {
+        // 3.1.1 kept manifests in a dict keyed by WP id, filled from the last readable file with
+        // that id: two files for one WP give one manifest, not two that overlap each other.
+        if loaded.index.get(&wp.id) != Some(&i) {
             continue;
         }
-        let mode = if plan.execution_mode == PLANNING_ARTIFACT {
-            PLANNING_ARTIFACT
-        } else {
-            CODE_CHANGE
+        if plan.owned_files.is_empty() {
+            continue;
+        }
+        // An execution_mode other than these two leaves the WP readable but without a manifest
+        // (3.1.1's `ExecutionMode(...)` raised, and the manifest was skipped).
+        let mode = match plan.execution_mode.as_str() {
+            PLANNING_ARTIFACT => PLANNING_ARTIFACT,
+            CODE_CHANGE => CODE_CHANGE,
+            _ => continue,
         };
         out.insert(
             i,

@@ -8,6 +8,7 @@ use yaml_serde::Value;
 use crate::diagnostics::{Diag, Failure};
 use crate::graph::DepMap;
 use crate::tasks::frontmatter::is_wp_id;
+use crate::util::py_str;
 
 /// One `work_packages` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,70 +44,159 @@ fn fail(display: &str, detail: String) -> Failure {
     )
 }
 
-/// Loads and validates wps.yaml.
+/// Loads and validates wps.yaml with 3.1.1's schema: a mapping with a `work_packages` list; each
+/// entry a mapping with a string `id` (`WPnn`) and a string `title`; `dependencies`,
+/// `owned_files`, `requirement_refs` and `subtasks` lists of strings when present (null is not a
+/// list); `prompt_file` a string or null. Keys outside the schema are ignored, as 3.1.1 ignored
+/// them.
 pub fn load(path: &Path, display: &str) -> Result<Manifest, Failure> {
     let text = std::fs::read_to_string(path).map_err(|e| fail(display, e.to_string()))?;
-    if text.trim().is_empty() {
-        return Err(fail(display, "file is empty".into()));
-    }
-    let value: Value = yaml_serde::from_str(&text).map_err(|e| fail(display, e.to_string()))?;
-    let Some(Value::Sequence(items)) = value.get("work_packages") else {
-        return Err(fail(display, "missing `work_packages` list".into()));
+    let value: Value = if text.trim().is_empty() {
+        Value::Null
+    } else {
+        yaml_serde::from_str(&text).map_err(|e| fail(display, e.to_string()))?
     };
-    let list = |v: &Value, key: &str| -> Result<Vec<String>, Failure> {
-        match v.get(key) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Sequence(s)) => s
-                .iter()
-                .map(|x| match x {
-                    Value::String(s) => Ok(s.clone()),
-                    _ => Err(fail(display, format!("`{key}` items must be strings"))),
-                })
-                .collect(),
-            Some(_) => Err(fail(display, format!("`{key}` must be a list"))),
+    let Value::Mapping(top) = &value else {
+        return Err(fail(
+            display,
+            format!(
+                "the file must be a mapping with a `work_packages` list, not {}",
+                kind(&value)
+            ),
+        ));
+    };
+    let items = match top.get("work_packages") {
+        None => return Err(fail(display, "`work_packages`: field required".into())),
+        Some(Value::Sequence(items)) => items,
+        Some(other) => {
+            return Err(fail(
+                display,
+                format!(
+                    "`work_packages`: input should be a valid list, not {}",
+                    kind(other)
+                ),
+            ));
         }
     };
     let mut entries = Vec::new();
-    for item in items {
-        let id = item
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+    for (n, item) in items.iter().enumerate() {
+        let at = |field: &str| format!("`work_packages.{n}.{field}`");
+        let Value::Mapping(item) = item else {
+            return Err(fail(
+                display,
+                format!(
+                    "`work_packages.{n}`: input should be a mapping, not {}",
+                    kind(item)
+                ),
+            ));
+        };
+        let string = |field: &str| -> Result<Option<String>, Failure> {
+            match item.get(field) {
+                None => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(other) => Err(fail(
+                    display,
+                    format!(
+                        "{}: input should be a valid string, not {}",
+                        at(field),
+                        kind(other)
+                    ),
+                )),
+            }
+        };
+        let list = |field: &str| -> Result<Option<Vec<String>>, Failure> {
+            match item.get(field) {
+                None => Ok(None),
+                Some(Value::Sequence(xs)) => xs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, x)| match x {
+                        Value::String(s) => Ok(s.clone()),
+                        other => Err(fail(
+                            display,
+                            format!(
+                                "{}.{k}: input should be a valid string, not {}",
+                                at(field),
+                                kind(other)
+                            ),
+                        )),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some),
+                Some(other) => Err(fail(
+                    display,
+                    format!(
+                        "{}: input should be a valid list, not {}",
+                        at(field),
+                        kind(other)
+                    ),
+                )),
+            }
+        };
+        let Some(id) = string("id")? else {
+            return Err(fail(display, format!("{}: field required", at("id"))));
+        };
         if !is_wp_id(&id) {
             return Err(fail(
                 display,
-                format!("invalid WP id {id:?} (must be WP## like WP01)"),
+                format!(
+                    "{}: WP id must be WPnn (e.g. WP01), got: {}",
+                    at("id"),
+                    py_str(&id)
+                ),
             ));
         }
-        let dependencies = match item.get("dependencies") {
-            None => None,
-            Some(_) => Some(list(item, "dependencies")?),
+        let title = match item.get("title") {
+            Some(Value::Null) => {
+                return Err(fail(
+                    display,
+                    format!("{}: input should be a valid string, not null", at("title")),
+                ));
+            }
+            _ => string("title")?,
         };
+        let Some(title) = title else {
+            return Err(fail(display, format!("{}: field required", at("title"))));
+        };
+        let dependencies = list("dependencies")?;
         if let Some(bad) = dependencies.iter().flatten().find(|d| !is_wp_id(d)) {
             return Err(fail(
                 display,
-                format!("invalid dependency id {bad:?} in {id}"),
+                format!(
+                    "{}: dependency must be WPnn (e.g. WP01), got: {}",
+                    at("dependencies"),
+                    py_str(bad)
+                ),
             ));
         }
+        let prompt_file = match item.get("prompt_file") {
+            Some(Value::Null) => None,
+            _ => string("prompt_file")?,
+        };
         entries.push(Entry {
-            title: item
-                .get("title")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            title,
             dependencies,
-            requirement_refs: list(item, "requirement_refs")?,
-            owned_files: list(item, "owned_files")?,
-            subtasks: list(item, "subtasks")?,
-            prompt_file: item
-                .get("prompt_file")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            requirement_refs: list("requirement_refs")?.unwrap_or_default(),
+            owned_files: list("owned_files")?.unwrap_or_default(),
+            subtasks: list("subtasks")?.unwrap_or_default(),
+            prompt_file,
             id,
         });
     }
     Ok(Manifest { entries })
+}
+
+/// A YAML value's kind, for messages.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
 }
 
 impl Manifest {

@@ -172,6 +172,19 @@ impl WpFile {
         };
         let keys = locate_keys(text, yaml.clone());
         let key_span = |k: &str| keys.iter().find(|b| b.key == k).map(|b| b.key_span.clone());
+        // 3.1.1's schema for the keys it knows: a value it refused made the WP unreadable there.
+        if let Some(v) = super::schema::check(&map, text, &keys) {
+            let span = key_span(&v.key).unwrap_or(yaml.clone());
+            return Err(Diag::warning(
+                "wp::frontmatter::schema",
+                format!("`{display}`: `{}`: {}", v.key, v.message),
+            )
+            .at(&source, span, "refused by the WP frontmatter schema")
+            .with_help(format!(
+                "fix the value of `{}` (quote a value meant as text), or remove the key and let finalize-tasks fill it in",
+                v.key
+            )));
+        }
         let type_error = |k: &str, expected: &str| {
             let span = key_span(k).unwrap_or(yaml.clone());
             Diag::warning(
@@ -233,26 +246,6 @@ impl WpFile {
             return Err(type_error("work_package_id", "a WP id like `WP01`"));
         }
         let execution_mode = opt_str("execution_mode")?;
-        if let Some(m) = &execution_mode
-            && !m.is_empty()
-            && m != "code_change"
-            && m != "planning_artifact"
-        {
-            return Err(type_error(
-                "execution_mode",
-                "`code_change` or `planning_artifact`",
-            ));
-        }
-        if let Some(Value::String(lane)) = get("lane")
-            && !crate::status::LANES.contains(&lane.as_str())
-            && lane != "doing"
-            && !lane.is_empty()
-        {
-            return Err(type_error(
-                "lane",
-                "a lane name (planned, claimed, in_progress, for_review, in_review, approved, done, blocked, canceled)",
-            ));
-        }
         let meta = WpMeta {
             work_package_id: wp_id,
             title: match get("title").or_else(|| get("work_package_title")) {

@@ -4,3 +4,4 @@
 pub mod ast;
 pub mod frontmatter;
 pub mod parse;
+pub mod schema;

@@ -333,6 +333,174 @@ fn frontmatter_dependencies_kept_from_frontmatter_join_lanes() {
     );
 }
 
+/// Two WPs, WP02 depending on WP01; `wp02_extra` goes into WP02's frontmatter.
+fn pair(wp02_extra: &str) -> Project {
+    Project::new(
+        SPEC,
+        "## WP01\n**Dependencies**: none\n## WP02\nDepends on WP01\n",
+        &[
+            ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "")),
+            ("WP02-b.md", &wp("WP02", "FR-002", "src/b/**", wp02_extra)),
+        ],
+    )
+}
+
+#[test]
+fn a_value_3_1_1_schema_refused_makes_the_wp_unreadable_with_a_reason() {
+    // An unquoted timestamp is a datetime to 3.1.1's YAML reader, and `created_at` must be text:
+    // 3.1.1 skipped WP02, so its requirement refs were missing.
+    for extra in [
+        "created_at: 2026-01-01T10:00:00Z\n",
+        "priority: 1\n",
+        "dependencies:\n",
+        "subtasks: T001\n",
+    ] {
+        let p = pair(extra);
+        let before = p.snapshot();
+        let (code, json) = p.json(&[]);
+        assert_eq!(code, 1, "{extra}: {json}");
+        assert_eq!(
+            json["error"], "Requirement mapping validation failed",
+            "{extra}"
+        );
+        assert_eq!(
+            json["missing_requirement_refs_wps"],
+            serde_json::json!(["WP02"])
+        );
+        assert_eq!(p.snapshot(), before);
+        let (_, _, stderr) = p.finalize(&[]);
+        let key = extra.split(':').next().unwrap_or_default();
+        assert!(stderr.contains("wp::frontmatter::schema"), "{stderr}");
+        assert!(stderr.contains(&format!("`{key}`")), "{stderr}");
+    }
+    // The same values written as 3.1.1 accepted them.
+    for extra in [
+        "created_at: '2026-01-01T10:00:00Z'\n",
+        "priority: high\n",
+        "dependencies: []\n",
+        "subtasks: [T001]\nshell_pid: '123'\nlane: doing\nphase: 2\n",
+    ] {
+        let (code, json) = pair(extra).json(&["--validate-only"]);
+        assert_eq!(code, 0, "{extra}: {json}");
+        assert_eq!(json["wp_count"], 2);
+    }
+}
+
+#[test]
+fn an_unknown_execution_mode_keeps_the_wp_readable_but_gives_it_no_manifest() {
+    let p = Project::new(
+        SPEC,
+        "## WP01\n**Dependencies**: none\n## WP02\nDepends on WP01\n",
+        &[
+            ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "")),
+            (
+                "WP02-b.md",
+                &wp("WP02", "FR-002", "src/b/**", "").replace("code_change", "worktree"),
+            ),
+        ],
+    );
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 1, "{json}");
+    // Readable: its refs counted (no requirement failure); no manifest: lanes cannot place it.
+    assert_eq!(
+        json["error"],
+        "Executable WP 'WP02' has no ownership manifest. Ensure owned_files and execution_mode are set in WP frontmatter, or run finalize-tasks to infer them."
+    );
+}
+
+#[test]
+fn two_files_for_one_wp_are_one_manifest_not_an_overlap() {
+    let p = pair("");
+    std::fs::copy(
+        p.mission().join("tasks/WP02-b.md"),
+        p.mission().join("tasks/WP02-c.md"),
+    )
+    .expect("copy");
+    let (code, json) = p.json(&["--validate-only"]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["wp_count"], 3);
+    assert_eq!(json["validation"]["lanes_preview"]["count"], 1);
+}
+
+#[test]
+fn wps_yaml_disagreeing_with_frontmatter_is_an_error_and_wps_outside_it_get_no_dependencies() {
+    let p = pair("dependencies: [WP01, WP02]\n");
+    std::fs::write(
+        p.mission().join("wps.yaml"),
+        "work_packages:\n- id: WP01\n  title: One\n- id: WP02\n  title: Two\n  dependencies: [WP01]\n",
+    )
+    .expect("write");
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(
+        json["dependency_conflicts"],
+        serde_json::json!([
+            "WP02: frontmatter has ['WP01', 'WP02'], tasks.md parsed ['WP01']. Resolve the disagreement in tasks.md or WP frontmatter before finalizing."
+        ])
+    );
+    let (_, _, stderr) = p.finalize(&[]);
+    assert!(stderr.contains("wps.yaml declares WP01"), "{stderr}");
+
+    // WP02 is not in wps.yaml: its frontmatter list is replaced by [] (nothing is preserved).
+    let p = pair("dependencies: [WP01]\n");
+    std::fs::write(
+        p.mission().join("wps.yaml"),
+        "work_packages:\n- id: WP01\n  title: One\n",
+    )
+    .expect("write");
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(json["preserved_wps"], serde_json::json!([]));
+    assert!(frontmatter_deps(&p.read("tasks/WP02-b.md")).is_empty());
+}
+
+#[test]
+fn wps_yaml_entries_follow_3_1_1_schema() {
+    for (yaml, why) in [
+        ("work_packages:\n- id: WP01\n", "work_packages.0.title"),
+        (
+            "work_packages:\n- id: WP01\n  title:\n",
+            "work_packages.0.title",
+        ),
+        (
+            "work_packages:\n- id: WP01\n  title: T\n  owned_files:\n",
+            "work_packages.0.owned_files",
+        ),
+        (
+            "work_packages:\n- id: WP01\n  title: T\n  prompt_file: 3\n",
+            "work_packages.0.prompt_file",
+        ),
+        (
+            "work_packages:\n- id: WP1\n  title: T\n",
+            "work_packages.0.id",
+        ),
+        ("work_packages:\n", "work_packages"),
+        ("- id: WP01\n", "mapping"),
+    ] {
+        let p = pair("");
+        std::fs::write(p.mission().join("wps.yaml"), yaml).expect("write");
+        let (code, json) = p.json(&[]);
+        assert_eq!(code, 1, "{yaml}: {json}");
+        let error = json["error"].as_str().unwrap_or_default();
+        assert!(
+            error.starts_with("wps.yaml is present but could not be loaded: ")
+                && error.contains(why),
+            "{yaml}: {error}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_mission_id_falls_back_to_the_slug() {
+    let p = pair("");
+    std::fs::write(p.mission().join("meta.json"), "{\"mission_id\": \"\"}\n").expect("write");
+    git(p.root(), &["commit", "-qam", "empty id"]);
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 0, "{json}");
+    let lanes: Value = serde_json::from_str(&p.read("lanes.json")).expect("lanes.json");
+    assert_eq!(lanes["mission_id"], "001-m");
+}
+
 #[test]
 fn the_example_project_finalizes() {
     let dir = tempfile::tempdir().expect("tempdir");
