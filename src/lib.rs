@@ -21,6 +21,7 @@ pub mod mission_create;
 pub mod next;
 pub mod ownership;
 pub mod project;
+pub mod pyjson;
 pub mod release;
 pub mod requirements;
 pub mod risk;

@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::util::{py_json, py_json_indent, write_atomic};
+use crate::pyjson;
+use crate::util::{py_json, py_json_indent_unicode, write_atomic};
 
 /// The event log's file name.
 pub const EVENTS_FILE: &str = "status.events.jsonl";
@@ -108,7 +109,13 @@ pub fn read_events(path: &Path) -> std::io::Result<(Vec<Event>, Vec<BadLine>)> {
             continue;
         }
         match serde_json::from_str::<Event>(line) {
-            Ok(e) => events.push(e),
+            Ok(mut e) => {
+                if !pyjson::truthy(&e.mission_slug) {
+                    let raw = serde_json::from_str::<Value>(line).unwrap_or_default();
+                    e.mission_slug = legacy_slug(raw.as_object());
+                }
+                events.push(e);
+            }
             Err(err) => bad.push(BadLine {
                 line: i + 1,
                 torn: i + 1 == lines.len() && !ends_with_newline,
@@ -117,6 +124,252 @@ pub fn read_events(path: &Path) -> std::io::Result<(Vec<Event>, Vec<BadLine>)> {
         }
     }
     Ok((events, bad))
+}
+
+/// An event from one parsed line. A falsy `mission_slug` falls back to the legacy `feature_slug`
+/// key (3.1.1's `StatusEvent.from_dict`), so the snapshot names the mission either way.
+fn event_from_value(v: Value) -> Result<Event, String> {
+    let Value::Object(mut map) = v else {
+        return Err(format!(
+            "expected an event object, found {}",
+            pyjson::type_name(&v)
+        ));
+    };
+    let slug = map.get("mission_slug").cloned().unwrap_or(Value::Null);
+    if !pyjson::truthy(&slug) {
+        let legacy = legacy_slug(Some(&map));
+        map.insert("mission_slug".into(), legacy);
+    }
+    serde_json::from_value(Value::Object(map)).map_err(|e| e.to_string())
+}
+
+/// `data.get("feature_slug", "")`.
+fn legacy_slug(map: Option<&Map<String, Value>>) -> Value {
+    map.and_then(|m| m.get("feature_slug"))
+        .cloned()
+        .unwrap_or_else(|| Value::String(String::new()))
+}
+
+/// Why [`read_events_strict`] failed.
+#[derive(Debug)]
+pub enum StrictReadError {
+    /// The file exists but cannot be read.
+    Io(std::io::Error),
+    /// A line 3.1.1 would have refused.
+    Corrupt(Box<CorruptLine>),
+}
+
+/// A line of the log that 3.1.1's `read_events` refused, with what it said.
+#[derive(Debug, Clone)]
+pub struct CorruptLine {
+    /// The whole file, for pointing into it.
+    pub text: String,
+    /// One-based line number (3.1.1 counted `\r`, `\r\n` and `\n` as line ends).
+    pub line: usize,
+    /// Byte range in `text` the problem is at (a character, or the whole line).
+    pub span: std::ops::Range<usize>,
+    /// 3.1.1's exception text, e.g. `Invalid JSON on line 2: Expecting value: line 1 column 1
+    /// (char 0)`.
+    pub python: String,
+    /// Short description for a human (`expecting value`, `missing key `event_id``).
+    pub detail: String,
+    /// Whether the line is not JSON at all (as opposed to JSON that is not an event).
+    pub not_json: bool,
+}
+
+/// Reads the log the way 3.1.1's `status.store.read_events` did, which finalize-tasks' bootstrap
+/// used: a line that is not JSON, or not a status event, is fatal. Blank lines are skipped.
+pub fn read_events_strict(path: &Path) -> Result<Vec<Event>, StrictReadError> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(StrictReadError::Io(e)),
+    };
+    let mut events = Vec::new();
+    for (number, start, raw) in universal_lines(&text) {
+        let line = pyjson::strip(raw);
+        if line.is_empty() {
+            continue;
+        }
+        let line_start = start + (raw.len() - raw.trim_start_matches(pyjson::is_py_space).len());
+        let whole_line = line_start..line_start + line.len();
+        let corrupt = |span, python, detail, not_json| {
+            StrictReadError::Corrupt(Box::new(CorruptLine {
+                text: text.clone(),
+                line: number,
+                span,
+                python,
+                detail,
+                not_json,
+            }))
+        };
+        let kind = match pyjson::check(line) {
+            Ok(kind) => kind,
+            Err(r @ pyjson::Rejection::TooDeep(_)) => {
+                return Err(corrupt(
+                    whole_line,
+                    r.python_text(line),
+                    "nested too deeply".into(),
+                    true,
+                ));
+            }
+            Err(r @ pyjson::Rejection::Decode { msg, pos }) => {
+                let at = line.char_indices().nth(pos).map_or(line.len(), |(b, _)| b);
+                let width = line[at..].chars().next().map_or(0, char::len_utf8);
+                let mut detail = msg.to_owned();
+                detail[..1].make_ascii_lowercase();
+                return Err(corrupt(
+                    line_start + at..line_start + at + width,
+                    format!("Invalid JSON on line {number}: {}", r.python_text(line)),
+                    detail,
+                    true,
+                ));
+            }
+        };
+        if kind != pyjson::Kind::Dict {
+            // `data.get(...)` on a non-dict: an AttributeError 3.1.1 did not catch, so no line.
+            return Err(corrupt(
+                whole_line,
+                format!("'{}' object has no attribute 'get'", kind.name()),
+                format!("a JSON {} where an event object belongs", kind.name()),
+                false,
+            ));
+        }
+        let structure = |message: String| {
+            // A KeyError's text is the quoted key.
+            let detail = match message
+                .strip_prefix('\'')
+                .and_then(|m| m.strip_suffix('\''))
+            {
+                Some(key) => format!("missing key `{key}`"),
+                None => message.clone(),
+            };
+            corrupt(
+                whole_line.clone(),
+                format!("Invalid event structure on line {number}: {message}"),
+                detail,
+                false,
+            )
+        };
+        let map = match pyjson::to_value(line) {
+            Some(Value::Object(map)) => map,
+            // Python also reads lone surrogate escapes, which no event needs.
+            _ => {
+                return Err(structure(
+                    "a lone surrogate escape, which no event holds".into(),
+                ));
+            }
+        };
+        check_event_structure(&map).map_err(&structure)?;
+        let event = event_from_value(Value::Object(map)).map_err(&structure)?;
+        events.push(event);
+    }
+    Ok(events)
+}
+
+/// Lines as Python's text mode splits them (universal newlines: `\r\n`, `\r` and `\n`), as
+/// (one-based number, byte offset, text without the line end).
+fn universal_lines(text: &str) -> Vec<(usize, usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let end_len = match bytes[i] {
+            b'\n' => 1,
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => 2,
+            b'\r' => 1,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        out.push((out.len() + 1, start, &text[start..i]));
+        i += end_len;
+        start = i;
+    }
+    if start < bytes.len() {
+        out.push((out.len() + 1, start, &text[start..]));
+    }
+    out
+}
+
+/// The checks of 3.1.1's `StatusEvent.from_dict`, in its order, with Python's exception texts
+/// (`'event_id'` for a missing key, `'doing' is not a valid Lane`, ...).
+fn check_event_structure(data: &Map<String, Value>) -> Result<(), String> {
+    let item = |key: &str| -> Result<&Value, String> {
+        data.get(key).ok_or_else(|| crate::util::py_str(key))
+    };
+    let lane = |key: &str| -> Result<(), String> {
+        let v = item(key)?;
+        match v {
+            Value::Array(_) | Value::Object(_) => {
+                Err(format!("unhashable type: '{}'", pyjson::type_name(v)))
+            }
+            Value::String(s) if LANES.contains(&s.as_str()) => Ok(()),
+            _ => Err(format!("{} is not a valid Lane", pyjson::repr(v))),
+        }
+    };
+    item("event_id")?;
+    item("wp_id")?;
+    lane("from_lane")?;
+    lane("to_lane")?;
+    for key in ["at", "actor", "force", "execution_mode"] {
+        item(key)?;
+    }
+    match data.get("evidence") {
+        Some(evidence) if pyjson::truthy(evidence) => check_evidence(evidence),
+        _ => Ok(()),
+    }
+}
+
+/// `DoneEvidence.from_dict`: `review` with reviewer, verdict and reference; each of `repos` with
+/// repo, branch and commit; each of `verification` with command, result and summary.
+fn check_evidence(evidence: &Value) -> Result<(), String> {
+    let review = py_getitem(evidence, "review")?;
+    for key in ["reviewer", "verdict", "reference"] {
+        py_getitem(review, key)?;
+    }
+    for (list, keys) in [
+        ("repos", ["repo", "branch", "commit"]),
+        ("verification", ["command", "result", "summary"]),
+    ] {
+        let Some(items) = evidence.get(list) else {
+            continue;
+        };
+        for entry in py_iter(items)? {
+            for key in keys {
+                py_getitem(&entry, key)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Python's `value[key]` for a string key: the value, or the exception text.
+fn py_getitem<'a>(value: &'a Value, key: &str) -> Result<&'a Value, String> {
+    match value {
+        Value::Object(m) => m.get(key).ok_or_else(|| crate::util::py_str(key)),
+        Value::Array(_) => Err("list indices must be integers or slices, not str".into()),
+        Value::String(_) => Err("string indices must be integers, not 'str'".into()),
+        other => Err(format!(
+            "'{}' object is not subscriptable",
+            pyjson::type_name(other)
+        )),
+    }
+}
+
+/// Python's `for x in value`: list items, dict keys, string characters.
+fn py_iter(value: &Value) -> Result<Vec<Value>, String> {
+    match value {
+        Value::Array(items) => Ok(items.clone()),
+        Value::Object(m) => Ok(m.keys().map(|k| Value::String(k.clone())).collect()),
+        Value::String(s) => Ok(s.chars().map(|c| Value::String(c.to_string())).collect()),
+        other => Err(format!(
+            "'{}' object is not iterable",
+            pyjson::type_name(other)
+        )),
+    }
 }
 
 /// The lock file that serialises writes to one mission's status files: under `.git/` when the
@@ -238,9 +491,65 @@ fn was_rollback(ordered: &[&Event], id: &str) -> bool {
     })
 }
 
-/// Builds `status.json` (sorted keys, 2-space indent, trailing newline) from the events and the
-/// mission's `meta.json` values.
-pub fn snapshot_json(events: &[Event], slug: &str, meta: &Map<String, Value>) -> String {
+/// `status.json`'s identity fields, derived as 3.1.1's `materialize` did: `mission_slug` from the
+/// earliest event; `mission_number` from `meta.json` (`str()` of a truthy value), else the numeric
+/// prefix of meta's slug or the directory name, else of the event's slug; `mission_type` from
+/// `meta.json`'s `mission_type` or `mission`, else `software-dev`. Every value is stripped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// `mission_slug`.
+    pub slug: String,
+    /// `mission_number` (may be empty).
+    pub number: String,
+    /// `mission_type`.
+    pub kind: String,
+}
+
+impl Identity {
+    /// The identity for a snapshot whose earliest event names `event_slug` (`""` without events),
+    /// for the mission directory `dir_name` with `meta.json` values `meta`.
+    pub fn resolve(event_slug: &Value, dir_name: &str, meta: &Map<String, Value>) -> Identity {
+        let truthy = |key: &str| meta.get(key).filter(|v| pyjson::truthy(v));
+        // `resolve_mission_identity`.
+        let meta_slug = ["mission_slug", "slug"]
+            .into_iter()
+            .find_map(truthy)
+            .map_or_else(|| dir_name.to_owned(), pyjson::str_of);
+        let meta_number = truthy("mission_number").map_or_else(String::new, pyjson::str_of);
+        let mut number = pyjson::strip(&meta_number).to_owned();
+        if number.is_empty() {
+            number = number_from_slug(pyjson::strip(&meta_slug));
+        }
+        let kind = ["mission_type", "mission"]
+            .into_iter()
+            .find_map(truthy)
+            .map_or_else(String::new, pyjson::str_of);
+        // `mission_identity_fields` on the snapshot.
+        let slug = pyjson::strip(&pyjson::str_of(event_slug)).to_owned();
+        if number.is_empty() {
+            number = number_from_slug(&slug);
+        }
+        let kind = match pyjson::strip(&kind) {
+            "" => "software-dev".to_owned(),
+            k => k.to_owned(),
+        };
+        Identity { slug, number, kind }
+    }
+}
+
+/// The `NNN` of an `NNN-name` slug, or `""`.
+fn number_from_slug(slug: &str) -> String {
+    let digits: String = slug.chars().take_while(char::is_ascii_digit).collect();
+    if !digits.is_empty() && slug[digits.len()..].starts_with('-') {
+        digits
+    } else {
+        String::new()
+    }
+}
+
+/// Builds `status.json` (sorted keys, 2-space indent, non-ASCII as is, trailing newline) from the
+/// events, the mission directory's name and its `meta.json` values.
+pub fn snapshot_json(events: &[Event], dir_name: &str, meta: &Map<String, Value>) -> String {
     let (ordered, states) = reduce(events);
     let mut summary = BTreeMap::new();
     for lane in LANES {
@@ -250,6 +559,10 @@ pub fn snapshot_json(events: &[Event], slug: &str, meta: &Map<String, Value>) ->
         *summary.entry(s.lane.clone()).or_insert(0) += 1;
     }
     let last = ordered.last();
+    let first_slug = ordered
+        .first()
+        .map_or_else(|| Value::String(String::new()), |e| e.mission_slug.clone());
+    let identity = Identity::resolve(&first_slug, dir_name, meta);
     let mut wps = Map::new();
     for (id, s) in &states {
         let mut m = Map::new();
@@ -269,19 +582,14 @@ pub fn snapshot_json(events: &[Event], slug: &str, meta: &Map<String, Value>) ->
         "last_event_id".into(),
         last.map_or(Value::Null, |e| e.event_id.clone().into()),
     );
+    // 3.1.1 wrote "" (not null) when there were no events.
     root.insert(
         "materialized_at".into(),
-        last.map_or(Value::Null, |e| e.at.clone().into()),
+        last.map_or_else(String::new, |e| e.at.clone()).into(),
     );
-    root.insert(
-        "mission_number".into(),
-        meta.get("mission_number").cloned().unwrap_or(Value::Null),
-    );
-    root.insert("mission_slug".into(), slug.into());
-    root.insert(
-        "mission_type".into(),
-        meta.get("mission_type").cloned().unwrap_or(Value::Null),
-    );
+    root.insert("mission_number".into(), identity.number.into());
+    root.insert("mission_slug".into(), identity.slug.into());
+    root.insert("mission_type".into(), identity.kind.into());
     root.insert(
         "summary".into(),
         Value::Object(
@@ -292,21 +600,22 @@ pub fn snapshot_json(events: &[Event], slug: &str, meta: &Map<String, Value>) ->
         ),
     );
     root.insert("work_packages".into(), Value::Object(wps));
-    let mut text = py_json_indent(&Value::Object(root), 2);
+    let mut text = py_json_indent_unicode(&Value::Object(root), 2);
     text.push('\n');
     text
 }
 
-/// Rewrites `status.json` from the log. Call with the lock held.
+/// Rewrites `status.json` from the log (`dir_name` is the mission directory's name). Call with the
+/// lock held.
 pub fn write_snapshot(
     mission_dir: &Path,
     events: &[Event],
-    slug: &str,
+    dir_name: &str,
     meta: &Map<String, Value>,
 ) -> std::io::Result<()> {
     write_atomic(
         &mission_dir.join(STATUS_FILE),
-        snapshot_json(events, slug, meta).as_bytes(),
+        snapshot_json(events, dir_name, meta).as_bytes(),
     )
 }
 
@@ -360,6 +669,128 @@ mod tests {
         assert_eq!(events.len(), 2);
         assert_eq!(bad.len(), 1);
         assert!(!bad[0].torn);
+    }
+
+    fn strict(text: &str) -> Result<Vec<Event>, Box<CorruptLine>> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(EVENTS_FILE);
+        std::fs::write(&path, text).expect("write");
+        match read_events_strict(&path) {
+            Ok(events) => Ok(events),
+            Err(StrictReadError::Corrupt(c)) => Err(c),
+            Err(StrictReadError::Io(e)) => panic!("io: {e}"),
+        }
+    }
+
+    #[test]
+    fn strict_reader_counts_lines_as_python_and_points_at_the_character() {
+        let good = ev("01A", "t1", "WP01", "planned", "planned").to_line();
+        // `\r` alone ends a line in Python's text mode; blank lines count but are skipped.
+        let text = format!("{good}\r\n\r  {{\"a\": 1,}}\n");
+        let c = strict(&text).expect_err("corrupt");
+        assert_eq!(c.line, 3);
+        assert_eq!(
+            c.python,
+            "Invalid JSON on line 3: Expecting property name enclosed in double quotes: line 1 column 9 (char 8)"
+        );
+        assert_eq!(&c.text[c.span.clone()], "}");
+        assert!(c.not_json);
+        assert_eq!(strict(&format!("{good}\n\n")).expect("reads").len(), 1);
+    }
+
+    #[test]
+    fn strict_reader_reports_what_from_dict_raised() {
+        let cases = [
+            (
+                r#"{"actor": "x"}"#,
+                "Invalid event structure on line 1: 'event_id'",
+            ),
+            (
+                r#"{"event_id": "e", "wp_id": "WP01", "from_lane": "doing", "to_lane": "planned"}"#,
+                "Invalid event structure on line 1: 'doing' is not a valid Lane",
+            ),
+            (
+                r#"{"event_id": "e", "wp_id": "WP01", "from_lane": ["x"]}"#,
+                "Invalid event structure on line 1: unhashable type: 'list'",
+            ),
+            // NaN reads as null here; 3.1.1 said `nan is not a valid Lane`.
+            (
+                r#"{"event_id": "e", "wp_id": "WP01", "from_lane": NaN}"#,
+                "Invalid event structure on line 1: None is not a valid Lane",
+            ),
+            ("[1, 2]", "'list' object has no attribute 'get'"),
+            ("null", "'NoneType' object has no attribute 'get'"),
+        ];
+        for (line, python) in cases {
+            let c = strict(&format!("{line}\n")).expect_err(line);
+            assert_eq!(c.python, python);
+            assert!(!c.not_json);
+        }
+        let mut e = ev("01A", "t1", "WP01", "planned", "planned");
+        e.evidence = serde_json::json!({"review": {"reviewer": "r", "verdict": "ok"}});
+        let c = strict(&format!("{}\n", e.to_line())).expect_err("evidence");
+        assert_eq!(c.python, "Invalid event structure on line 1: 'reference'");
+        assert_eq!(c.detail, "missing key `reference`");
+        e.evidence = serde_json::json!({"review": {"reviewer": "r", "verdict": "ok", "reference": "x"}, "repos": 5});
+        let c = strict(&format!("{}\n", e.to_line())).expect_err("repos");
+        assert_eq!(
+            c.python,
+            "Invalid event structure on line 1: 'int' object is not iterable"
+        );
+    }
+
+    #[test]
+    fn legacy_feature_slug_names_the_mission() {
+        let mut line: Value =
+            serde_json::from_str(&ev("01A", "t1", "WP01", "planned", "planned").to_line())
+                .expect("json");
+        line["mission_slug"] = Value::Null;
+        line["feature_slug"] = "007-old".into();
+        let text = format!("{}\n", py_json(&line));
+        let events = strict(&text).expect("reads");
+        let json = snapshot_json(&events, "007-old", &Map::new());
+        assert!(json.contains("\"mission_slug\": \"007-old\""), "{json}");
+        assert!(json.contains("\"mission_number\": \"007\""), "{json}");
+    }
+
+    #[test]
+    fn identity_follows_resolve_mission_identity() {
+        let meta = |v: Value| v.as_object().cloned().unwrap_or_default();
+        let slug = Value::from(" 001-m ");
+        let id = Identity::resolve(&slug, "001-m", &Map::new());
+        assert_eq!(
+            (id.slug.as_str(), id.number.as_str(), id.kind.as_str()),
+            ("001-m", "001", "software-dev")
+        );
+        let id = Identity::resolve(
+            &slug,
+            "001-m",
+            &meta(serde_json::json!({"mission_number": 7, "mission": "research"})),
+        );
+        assert_eq!((id.number.as_str(), id.kind.as_str()), ("7", "research"));
+        let id = Identity::resolve(
+            &slug,
+            "001-m",
+            &meta(serde_json::json!({"mission_number": 0, "slug": "042-x", "mission_type": " "})),
+        );
+        assert_eq!(
+            (id.number.as_str(), id.kind.as_str()),
+            ("042", "software-dev")
+        );
+        // No number anywhere in meta or the directory: the event's slug gives it.
+        let id = Identity::resolve(&Value::from("005-e"), "plain", &Map::new());
+        assert_eq!(id.number, "005");
+        let id = Identity::resolve(&Value::from("plain"), "plain", &Map::new());
+        assert_eq!(id.number, "");
+    }
+
+    #[test]
+    fn snapshot_keeps_non_ascii_and_is_empty_string_without_events() {
+        let meta = serde_json::json!({"mission_type": "dév ☕"});
+        let json = snapshot_json(&[], "001-m", meta.as_object().expect("object"));
+        assert!(json.contains("\"mission_type\": \"dév ☕\""), "{json}");
+        assert!(json.contains("\"materialized_at\": \"\""), "{json}");
+        assert!(json.contains("\"mission_slug\": \"\""), "{json}");
     }
 
     #[test]

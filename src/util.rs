@@ -136,12 +136,30 @@ impl UtcTime {
         }
     }
 
-    /// Python's `datetime.now(timezone.utc).isoformat()`: `2026-11-24T23:57:19.997228+00:00`.
+    /// Python's `datetime.now(timezone.utc).isoformat()`: `2026-11-24T23:57:19.997228+00:00`, and
+    /// like Python without the fraction when the microseconds are 0 (`2026-11-24T23:57:19+00:00`).
     pub fn isoformat(&self) -> String {
+        let fraction = if self.micros == 0 {
+            String::new()
+        } else {
+            format!(".{:06}", self.micros)
+        };
         format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}+00:00",
-            self.year, self.month, self.day, self.hour, self.minute, self.second, self.micros
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}+00:00",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
         )
+    }
+
+    /// The same instant plus one microsecond.
+    pub fn plus_micro(&self) -> Self {
+        if self.micros + 1 < 1_000_000 {
+            UtcTime {
+                micros: self.micros + 1,
+                ..*self
+            }
+        } else {
+            UtcTime::from_unix(self.unix_seconds() + 1, 0)
+        }
     }
 
     /// Seconds since the Unix epoch.
@@ -280,7 +298,7 @@ pub fn py_str(s: &str) -> String {
 /// as `\uXXXX`, keys in insertion order.
 pub fn py_json(value: &Value) -> String {
     let mut out = String::new();
-    write_py_json(&mut out, value, None, 0);
+    write_py_json(&mut out, value, None, 0, true);
     out
 }
 
@@ -288,11 +306,25 @@ pub fn py_json(value: &Value) -> String {
 /// non-ASCII escaped).
 pub fn py_json_indent(value: &Value, indent: usize) -> String {
     let mut out = String::new();
-    write_py_json(&mut out, value, Some(indent), 0);
+    write_py_json(&mut out, value, Some(indent), 0, true);
     out
 }
 
-fn write_py_json(out: &mut String, value: &Value, indent: Option<usize>, depth: usize) {
+/// Python's `json.dumps(value, indent=n, ensure_ascii=False)`: as [`py_json_indent`], but
+/// non-ASCII characters are written as they are (only `"`, `\\` and control characters are escaped).
+pub fn py_json_indent_unicode(value: &Value, indent: usize) -> String {
+    let mut out = String::new();
+    write_py_json(&mut out, value, Some(indent), 0, false);
+    out
+}
+
+fn write_py_json(
+    out: &mut String,
+    value: &Value,
+    indent: Option<usize>,
+    depth: usize,
+    ascii: bool,
+) {
     let newline = |out: &mut String, depth: usize| {
         if let Some(n) = indent {
             out.push('\n');
@@ -304,7 +336,7 @@ fn write_py_json(out: &mut String, value: &Value, indent: Option<usize>, depth: 
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&n.to_string()),
-        Value::String(s) => write_py_str(out, s),
+        Value::String(s) => write_py_str(out, s, ascii),
         Value::Array(items) => {
             if items.is_empty() {
                 out.push_str("[]");
@@ -316,7 +348,7 @@ fn write_py_json(out: &mut String, value: &Value, indent: Option<usize>, depth: 
                     out.push_str(item_sep);
                 }
                 newline(out, depth + 1);
-                write_py_json(out, item, indent, depth + 1);
+                write_py_json(out, item, indent, depth + 1, ascii);
             }
             newline(out, depth);
             out.push(']');
@@ -332,9 +364,9 @@ fn write_py_json(out: &mut String, value: &Value, indent: Option<usize>, depth: 
                     out.push_str(item_sep);
                 }
                 newline(out, depth + 1);
-                write_py_str(out, k);
+                write_py_str(out, k, ascii);
                 out.push_str(": ");
-                write_py_json(out, v, indent, depth + 1);
+                write_py_json(out, v, indent, depth + 1, ascii);
             }
             newline(out, depth);
             out.push('}');
@@ -342,7 +374,7 @@ fn write_py_json(out: &mut String, value: &Value, indent: Option<usize>, depth: 
     }
 }
 
-fn write_py_str(out: &mut String, s: &str) {
+fn write_py_str(out: &mut String, s: &str, ascii: bool) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -353,7 +385,7 @@ fn write_py_str(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{08}' => out.push_str("\\b"),
             '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (c as u32) > 0x7e => {
+            c if (c as u32) < 0x20 || (ascii && (c as u32) > 0x7e) => {
                 let mut buf = [0u16; 2];
                 for unit in c.encode_utf16(&mut buf) {
                     out.push_str(&format!("\\u{unit:04x}"));
@@ -374,7 +406,15 @@ mod tests {
     fn civil_dates() {
         assert_eq!(
             UtcTime::from_unix(0, 0).isoformat(),
-            "1970-01-01T00:00:00.000000+00:00"
+            "1970-01-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            UtcTime::from_unix(0, 1).isoformat(),
+            "1970-01-01T00:00:00.000001+00:00"
+        );
+        assert_eq!(
+            UtcTime::from_unix(59, 999_999).plus_micro().isoformat(),
+            "1970-01-01T00:01:00+00:00"
         );
         // 2026-11-24T23:57:19Z
         let t = UtcTime::from_unix(1_795_564_639, 997_228);

@@ -232,31 +232,21 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         .filter(|id| !id.is_empty())
         .map_or_else(|| loaded.slug.clone(), str::to_owned);
 
-    // Status bootstrap.
+    // Status bootstrap. 3.1.1 read the log only when some WP file has an id, and refused it
+    // whole when a line was not an event.
     let events_path = loaded.dir.join(status::EVENTS_FILE);
-    let (existing_events, bad_lines) = status::read_events(&events_path).map_err(|e| {
-        Failure::simple(crate::diagnostics::io_error(
-            "status::read",
-            &events_path,
-            &e,
-        ))
-    })?;
-    for b in &bad_lines {
-        loaded.warnings.push(Diag::warning(
-            "status::bad-line",
-            format!(
-                "{}: line {} {}: {}",
-                rel_path(root, &events_path),
-                b.line,
-                if b.torn {
-                    "is a torn final line (an interrupted write) and is ignored"
-                } else {
-                    "cannot be read and is ignored"
-                },
-                b.message
-            ),
-        ));
-    }
+    let existing_events = if loaded.bootstrap_ids.iter().flatten().next().is_some() {
+        match status::read_events_strict(&events_path) {
+            Ok(events) => events,
+            Err(e) => {
+                let mut f = corrupt_log_failure(root, &events_path, e);
+                f.diagnostics.append(&mut loaded.warnings);
+                return Err(f);
+            }
+        }
+    } else {
+        Vec::new()
+    };
     let bootstrap = plan_bootstrap(&loaded, &existing_events);
 
     let updated: Vec<&WpPlan> = plans.iter().filter(|p| !p.changes.is_empty()).collect();
@@ -1000,21 +990,32 @@ impl Bootstrap {
     }
 }
 
+/// 3.1.1 seeded every collected id, duplicates included: two WP files with the same
+/// `work_package_id` get two events. Each event is later than the one before (3.1.1's were, one
+/// write apart), so the reducer keeps the log's order.
 fn plan_bootstrap(loaded: &Loaded, existing: &[Event]) -> Bootstrap {
-    let mut known: std::collections::HashSet<String> =
-        existing.iter().map(|e| e.wp_id.clone()).collect();
+    let known: std::collections::HashSet<&str> =
+        existing.iter().map(|e| e.wp_id.as_str()).collect();
     let ids: Vec<&String> = loaded.bootstrap_ids.iter().flatten().collect();
     let mut new_events = Vec::new();
     let mut already = 0;
+    let mut previous: Option<UtcTime> = None;
     for id in &ids {
-        if known.contains(*id) {
+        if known.contains(id.as_str()) {
             already += 1;
             continue;
         }
-        known.insert((*id).clone());
+        let now = UtcTime::now();
+        let at = match previous {
+            Some(p) if (now.unix_seconds(), now.micros) <= (p.unix_seconds(), p.micros) => {
+                p.plus_micro()
+            }
+            _ => now,
+        };
+        previous = Some(at);
         new_events.push(Event {
             actor: "finalize-tasks".into(),
-            at: UtcTime::now().isoformat(),
+            at: at.isoformat(),
             event_id: status::new_event_id(),
             evidence: Value::Null,
             execution_mode: "worktree".into(),
@@ -1033,6 +1034,40 @@ fn plan_bootstrap(loaded: &Loaded, existing: &[Event]) -> Bootstrap {
         new_events,
         already,
     }
+}
+
+/// The failure for a log 3.1.1 would not read: its `{"error": ...}` text for `--json`, a
+/// diagnostic pointing at the line for humans.
+fn corrupt_log_failure(root: &Path, path: &Path, err: status::StrictReadError) -> Failure {
+    let c = match err {
+        status::StrictReadError::Io(e) => {
+            return Failure::simple(crate::diagnostics::io_error("status::read", path, &e));
+        }
+        status::StrictReadError::Corrupt(c) => c,
+    };
+    let name = rel_path(root, path);
+    let source = Source::new(name.clone(), c.text.clone());
+    let (message, label) = if c.not_json {
+        (
+            format!("line {} of `{name}` is not valid JSON", c.line),
+            c.detail.clone(),
+        )
+    } else {
+        (
+            format!(
+                "line {} of `{name}` is not a status event: {}",
+                c.line, c.detail
+            ),
+            "not a status event".to_owned(),
+        )
+    };
+    let diag = Diag::error("status::corrupt-log", message)
+        .at(&source, c.span.clone(), label)
+        .with_help(format!(
+            "the event log holds one JSON event object per line; repair or remove line {} (`git log -p -- {name}` shows earlier versions), then re-run finalize-tasks",
+            c.line
+        ));
+    Failure::with_error_text(diag, c.python.clone())
 }
 
 struct ValidateOnly<'a> {

@@ -579,3 +579,184 @@ fn parallelization_risk_warns_and_blocks_by_policy() {
         "{stdout}"
     );
 }
+
+/// Two WP files, a third that repeats WP01's `work_package_id`.
+fn duplicate_id_project() -> Project {
+    Project::new(
+        SPEC,
+        "## WP01\n**Dependencies**: none\n## WP02\n**Dependencies**: none\n",
+        &[
+            ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "")),
+            ("WP02-b.md", &wp("WP02", "FR-002", "src/b/**", "")),
+            ("WP03-c.md", &wp("WP01", "FR-002", "src/c/**", "")),
+        ],
+    )
+}
+
+#[test]
+fn bootstrap_seeds_a_duplicated_frontmatter_id_twice_as_3_1_1_did() {
+    let p = duplicate_id_project();
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(
+        json["bootstrap"],
+        serde_json::json!({"total_wps": 3, "newly_seeded": 3, "already_initialized": 0})
+    );
+    let events: Vec<Value> = p
+        .read("status.events.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event"))
+        .collect();
+    let ids: Vec<&str> = events.iter().filter_map(|e| e["wp_id"].as_str()).collect();
+    assert_eq!(ids, ["WP01", "WP02", "WP01"]);
+    let at: Vec<&str> = events.iter().filter_map(|e| e["at"].as_str()).collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
+    let status: Value = serde_json::from_str(&p.read("status.json")).expect("status.json");
+    assert_eq!(status["event_count"], 3);
+    assert_eq!(status["summary"]["planned"], 2);
+    assert_eq!(status["work_packages"]["WP01"]["force_count"], 2);
+    assert_eq!(
+        status["work_packages"]["WP01"]["last_event_id"],
+        events[2]["event_id"]
+    );
+    // The preview counts the same way; a re-run finds all three initialised.
+    let (_, json) = p.json(&["--validate-only"]);
+    assert_eq!(
+        json["validation"]["bootstrap_preview"],
+        serde_json::json!({"total_wps": 3, "newly_seeded": 0, "already_initialized": 3})
+    );
+}
+
+#[test]
+fn validate_only_previews_duplicate_seeding() {
+    let p = duplicate_id_project();
+    let (code, json) = p.json(&["--validate-only"]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(
+        json["validation"]["bootstrap_preview"],
+        serde_json::json!({"total_wps": 3, "newly_seeded": 3, "already_initialized": 0})
+    );
+}
+
+const GOOD_EVENT: &str = r#"{"actor": "finalize-tasks", "at": "2026-11-28T11:00:26.010370+00:00", "event_id": "01M8GX0G8TW1YFRZHEXS93YV2T", "evidence": null, "execution_mode": "worktree", "force": true, "from_lane": "planned", "mission_slug": "001-m", "policy_metadata": null, "reason": "canonical bootstrap", "review_ref": null, "to_lane": "planned", "wp_id": "WP01"}"#;
+
+fn project_with_log(log: &str) -> Project {
+    let p = two_wp_project();
+    std::fs::write(p.mission().join("status.events.jsonl"), log).expect("write");
+    git(p.root(), &["add", "-A"]);
+    git(p.root(), &["commit", "-q", "-m", "log"]);
+    p
+}
+
+#[test]
+fn a_corrupt_event_log_fails_the_run_with_3_1_1_s_message_and_writes_nothing() {
+    // Texts as 3.1.1's `read_events` raised them (its StoreError, or the AttributeError for a
+    // line that is JSON but not an object).
+    let cases = [
+        (
+            format!("{GOOD_EVENT}\nnot json at all\n"),
+            "Invalid JSON on line 2: Expecting value: line 1 column 1 (char 0)",
+        ),
+        (
+            format!("{GOOD_EVENT}\n\n{{\"actor\": \"x\"\n"),
+            "Invalid JSON on line 3: Expecting ',' delimiter: line 1 column 14 (char 13)",
+        ),
+        (
+            format!("{GOOD_EVENT}\n{{\"at\": \"é\n"),
+            "Invalid JSON on line 2: Unterminated string starting at: line 1 column 8 (char 7)",
+        ),
+        (
+            "{\"actor\": \"x\"}\n".to_owned(),
+            "Invalid event structure on line 1: 'event_id'",
+        ),
+        (
+            format!("{GOOD_EVENT}\n[1, 2]\n"),
+            "'list' object has no attribute 'get'",
+        ),
+    ];
+    for (log, error) in cases {
+        let p = project_with_log(&log);
+        let before = p.snapshot();
+        for extra in [&[][..], &["--validate-only"][..]] {
+            let (code, json) = p.json(extra);
+            assert_eq!(code, 1, "{json}");
+            assert_eq!(
+                json,
+                serde_json::json!({"error": error, "spec_kitty_version": spec_kitty::VERSION})
+            );
+            assert_eq!(p.snapshot(), before, "a failed run wrote files");
+        }
+    }
+}
+
+#[test]
+fn a_corrupt_event_log_is_a_diagnostic_on_the_line() {
+    let p = project_with_log(&format!("{GOOD_EVENT}\n{{\"a\": 1,}}\n"));
+    let (code, stdout, stderr) = p.finalize(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("status::corrupt-log"), "{stderr}");
+    assert!(
+        stderr.contains("line 2 of `kitty-specs/001-m/status.events.jsonl` is not valid JSON"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("status.events.jsonl:2:9"), "{stderr}");
+    assert!(
+        stderr.contains("expecting property name enclosed in double quotes"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_log_with_only_good_lines_and_blank_ones_is_read() {
+    let p = project_with_log(&format!("\n{GOOD_EVENT}\n\n"));
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(
+        json["bootstrap"],
+        serde_json::json!({"total_wps": 2, "newly_seeded": 1, "already_initialized": 1})
+    );
+}
+
+#[test]
+fn status_json_identity_follows_meta_json_and_keeps_unicode() {
+    let cases = [
+        (
+            r#"{"mission_number": 7, "mission_type": "dév-é", "title": "Café ☕"}"#,
+            ("7", "dév-é"),
+        ),
+        (
+            r#"{"mission_number": " 007 ", "mission": "research"}"#,
+            ("007", "research"),
+        ),
+        (
+            r#"{"mission_number": 0, "mission_type": ""}"#,
+            ("001", "software-dev"),
+        ),
+        (
+            r#"{"mission_number": 3.0, "mission_type": ["a"]}"#,
+            ("3.0", "['a']"),
+        ),
+        (r#"{"mission_slug": "077-x"}"#, ("077", "software-dev")),
+        (
+            r#"{"mission_number": true, "mission_type": 5}"#,
+            ("True", "5"),
+        ),
+    ];
+    for (meta, (number, kind)) in cases {
+        let p = two_wp_project();
+        std::fs::write(p.mission().join("meta.json"), meta).expect("write");
+        git(p.root(), &["commit", "-q", "-am", "meta"]);
+        let (code, json) = p.json(&[]);
+        assert_eq!(code, 0, "{json}");
+        let text = p.read("status.json");
+        // Written as 3.1.1 wrote it: ensure_ascii=False, so non-ASCII stays as it is.
+        assert!(
+            text.contains(&format!(
+                "  \"mission_number\": \"{number}\",\n  \"mission_slug\": \"001-m\",\n  \"mission_type\": {},\n",
+                serde_json::to_string(kind).expect("json")
+            )),
+            "{meta}: {text}"
+        );
+    }
+}
