@@ -699,7 +699,11 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
             Ok(t) => (WpFile::parse(&name, &display, t), None),
             Err(ReadError::Decode { error, lossy }) => {
                 let f = not_utf8(root, &path, &error, lossy);
-                (Err(f.diagnostics[0].clone()), Some(f))
+                let diag = f.diagnostics.first().cloned();
+                (
+                    Err(diag.unwrap_or_else(|| Diag::warning("io::not-utf8", error.to_string()))),
+                    Some(f),
+                )
             }
             Err(ReadError::Io(e)) => (
                 Err(Diag::warning(
