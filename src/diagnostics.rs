@@ -288,3 +288,27 @@ impl From<Diag> for Failure {
 pub fn io_error(code: &'static str, path: &Path, err: &std::io::Error) -> Diag {
     Diag::error(code, format!("cannot access `{}`: {err}", path.display()))
 }
+
+/// A file that is not UTF-8, as an error pointing at the first bad byte. `display` names the file;
+/// `lossy` is its text with bad sequences replaced (offsets up to the error are the file's own).
+pub fn not_utf8(display: &str, error: &crate::utf8::DecodeError, lossy: String) -> Diag {
+    let source = Source::new(display, lossy);
+    let (line, column) = source.line_col(error.start);
+    // The first bad sequence is one U+FFFD (3 bytes) in the lossy text.
+    let span = error.start..(error.start + 3).min(source.text.len());
+    let what = if error.end == error.start + 1 {
+        format!("byte 0x{:02x}", error.byte)
+    } else {
+        format!("bytes {}-{}", error.start, error.end - 1)
+    };
+    Diag::error(
+        "io::not-utf8",
+        format!(
+            "`{display}` is not valid UTF-8: {} at byte offset {} (line {line}, column {column})",
+            error.reason.as_str(),
+            error.start
+        ),
+    )
+    .at(&source, span, format!("{what}: {}", error.reason.as_str()))
+    .with_help("spec-kitty reads mission files as UTF-8: re-save this file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)")
+}

@@ -27,6 +27,7 @@ pub mod requirements;
 pub mod risk;
 pub mod status;
 pub mod tasks;
+pub mod utf8;
 pub mod util;
 pub mod workspace;
 

@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use crate::utf8::surrogateescape_chars;
 use crate::util::{py_list, py_str};
 
 /// `code_change`.
@@ -146,9 +147,13 @@ pub fn globs_overlap(a: &str, b: &str) -> bool {
 /// Python's `fnmatch.fnmatchcase`: `*` matches anything (including `/`), `?` one character,
 /// `[...]`/`[!...]` a class; the whole name must match.
 pub fn fnmatch(name: &str, pattern: &str) -> bool {
-    let tokens = compile(pattern);
     let name: Vec<char> = name.chars().collect();
-    matches(&tokens, &name)
+    fnmatch_chars(&name, pattern)
+}
+
+/// [`fnmatch`] on a name given as characters.
+fn fnmatch_chars(name: &[char], pattern: &str) -> bool {
+    matches(&compile(pattern), name)
 }
 
 #[derive(Debug, Clone)]
@@ -381,66 +386,149 @@ pub fn mode_warning(wp: &str, mode: &str, globs: &[String]) -> Option<String> {
     }
 }
 
-/// Whether a repository glob (pathlib semantics: `**` is this directory and every directory
-/// below; wildcards match hidden names too; a trailing `**` matches directories) finds anything
-/// under `root`. An empty or absolute pattern is an error, as it was for 3.1.1's glob library.
-pub fn repo_glob_matches(root: &Path, pattern: &str) -> Result<bool, String> {
-    if pattern.is_empty() {
-        return Err("Unacceptable pattern: ''".to_owned());
-    }
-    if pattern.starts_with('/') {
-        return Err("Non-relative patterns are unsupported".to_owned());
-    }
-    let segments: Vec<&str> = pattern
-        .split('/')
-        .filter(|s| !s.is_empty() && *s != ".")
-        .collect();
-    if segments.is_empty() {
-        return Err(format!("Unacceptable pattern: {}", py_str(pattern)));
-    }
-    Ok(walk(root, &segments))
+/// A pattern Python 3.11's `Path.glob` refuses. `Display` is the exception text 3.1.1's finalize
+/// printed (as `{"error": ...}`, exit 1), including the two internal errors it leaked for `.`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobError {
+    /// `''`: `ValueError`.
+    Empty,
+    /// A leading `/`: `NotImplementedError`.
+    Absolute,
+    /// `**` inside a path segment (`src/**.py`): `ValueError`.
+    DoubleStarInSegment,
+    /// Nothing but `.` segments (`.`, `./.`): pathlib indexed an empty tuple (`IndexError`).
+    NoSegments,
+    /// Nothing but `.` segments and a trailing `/` (`./`): pathlib called a method its
+    /// terminating selector lacks (`AttributeError`).
+    OnlyTrailingSlash,
 }
 
-fn walk(dir: &Path, segments: &[&str]) -> bool {
-    let Some((seg, rest)) = segments.split_first() else {
-        return true;
-    };
-    if *seg == "**" {
-        if rest.is_empty() {
-            return dir.is_dir();
+impl GlobError {
+    /// What is wrong, in words (for the human diagnostic).
+    pub fn explain(self) -> &'static str {
+        match self {
+            GlobError::Empty => "it is empty",
+            GlobError::Absolute => "it is an absolute path",
+            GlobError::DoubleStarInSegment => "`**` can only be a whole path segment",
+            GlobError::NoSegments | GlobError::OnlyTrailingSlash => {
+                "it names only the repository root (`.`)"
+            }
         }
-        if walk(dir, rest) {
+    }
+
+    /// How to fix it (the diagnostic's help line).
+    pub fn help(self) -> &'static str {
+        match self {
+            GlobError::Empty | GlobError::NoSegments | GlobError::OnlyTrailingSlash => {
+                "list paths relative to the repository root, e.g. `src/app/**`; `**` alone means every file"
+            }
+            GlobError::Absolute => {
+                "owned_files globs are relative to the repository root: drop the leading `/`"
+            }
+            GlobError::DoubleStarInSegment => {
+                "write `src/**/*.py` (every .py file below src/) instead of `src/**.py`"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for GlobError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            GlobError::Empty => "Unacceptable pattern: ''",
+            GlobError::Absolute => "Non-relative patterns are unsupported",
+            GlobError::DoubleStarInSegment => {
+                "Invalid pattern: '**' can only be an entire path component"
+            }
+            GlobError::NoSegments => "tuple index out of range",
+            GlobError::OnlyTrailingSlash => {
+                "'_TerminatingSelector' object has no attribute 'select_from'"
+            }
+        })
+    }
+}
+
+impl std::error::Error for GlobError {}
+
+/// A glob parsed as Python 3.11's `pathlib` does: `/`-separated segments with empty and `.`
+/// segments dropped; a trailing `/` restricts the last segment to directories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoGlob<'a> {
+    segments: Vec<&'a str>,
+    dir_only: bool,
+}
+
+impl<'a> RepoGlob<'a> {
+    /// Parses a pattern, refusing what `Path.glob` refused, in the order it checked.
+    pub fn parse(pattern: &'a str) -> Result<Self, GlobError> {
+        if pattern.is_empty() {
+            return Err(GlobError::Empty);
+        }
+        if pattern.starts_with('/') {
+            return Err(GlobError::Absolute);
+        }
+        let segments: Vec<&str> = pattern
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != ".")
+            .collect();
+        let dir_only = pattern.ends_with('/');
+        if segments.is_empty() {
+            return Err(if dir_only {
+                GlobError::OnlyTrailingSlash
+            } else {
+                GlobError::NoSegments
+            });
+        }
+        if segments.iter().any(|s| *s != "**" && s.contains("**")) {
+            return Err(GlobError::DoubleStarInSegment);
+        }
+        Ok(RepoGlob { segments, dir_only })
+    }
+
+    /// Whether the glob finds anything under `root` (a directory), as `any(root.glob(p))` did:
+    /// `**` is this directory and every directory below it (symlinked directories are not
+    /// entered); wildcards match hidden names too; a literal last segment must exist (a dangling
+    /// symlink does not count); a trailing `/` matches directories only.
+    pub fn matches_under(&self, root: &Path) -> bool {
+        root.is_dir() && self.walk(root, &self.segments)
+    }
+
+    fn walk(&self, dir: &Path, segments: &[&str]) -> bool {
+        let Some((seg, rest)) = segments.split_first() else {
             return true;
-        }
-        return subdirs(dir).iter().any(|d| walk(d, segments));
-    }
-    let wild = seg.contains(['*', '?', '[']);
-    if !wild {
-        let next = dir.join(seg);
-        return if rest.is_empty() {
-            next.symlink_metadata().is_ok()
-        } else {
-            next.is_dir() && walk(&next, rest)
         };
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return false;
-    };
-    entries.flatten().any(|e| {
-        let name = e.file_name();
-        let Some(name) = name.to_str() else {
+        // Whether what this segment selects must be a directory.
+        let dir_only = !rest.is_empty() || self.dir_only;
+        if *seg == "**" {
+            // `dir` is a directory (every caller checked), and `**` selects it first.
+            return self.walk(dir, rest) || subdirs(dir).iter().any(|d| self.walk(d, segments));
+        }
+        if !seg.contains(['*', '?', '[']) {
+            let next = dir.join(seg);
+            return if dir_only {
+                next.is_dir() && self.walk(&next, rest)
+            } else {
+                next.exists()
+            };
+        }
+        let Ok(entries) = std::fs::read_dir(dir) else {
             return false;
         };
-        if !fnmatch(name, seg) {
-            return false;
-        }
-        if rest.is_empty() {
-            true
-        } else {
-            let p = e.path();
-            p.is_dir() && walk(&p, rest)
-        }
-    })
+        entries.flatten().any(|e| {
+            let path = e.path();
+            if dir_only && !path.is_dir() {
+                return false;
+            }
+            let name = surrogateescape_chars(e.file_name().as_encoded_bytes());
+            fnmatch_chars(&name, seg) && self.walk(&path, rest)
+        })
+    }
+}
+
+/// Whether a repository glob finds anything under `root`, or why Python's `Path.glob` refused
+/// it (see [`RepoGlob`]).
+pub fn repo_glob_matches(root: &Path, pattern: &str) -> Result<bool, GlobError> {
+    Ok(RepoGlob::parse(pattern)?.matches_under(root))
 }
 
 fn subdirs(dir: &Path) -> Vec<std::path::PathBuf> {
@@ -472,6 +560,24 @@ mod tests {
         assert!(fnmatch("[", "["));
         assert!(fnmatch("", "*"));
         assert!(!fnmatch("a", ""));
+        // Class corner cases, checked against CPython 3.11's fnmatch.fnmatchcase.
+        for (name, pattern, want) in [
+            ("-", "[a-]", true),
+            ("b", "[a-c-e]", true),
+            ("-", "[a-c-e]", true),
+            ("d", "[a-c-e]", false),
+            ("^", "[^a]", true),
+            ("b", "[z-a]", false),
+            ("z", "[b-az]", true),
+            ("\\", "[\\]", true),
+            ("!", "[!]", false),
+            ("[!]", "[!]", true),
+            ("a", "[!]]", true),
+            ("]", "[]]", true),
+            ("[a", "[a", true),
+        ] {
+            assert_eq!(fnmatch(name, pattern), want, "{name:?} {pattern:?}");
+        }
     }
 
     #[test]
@@ -556,5 +662,78 @@ mod tests {
                 "WP01: authoritative_surface 'src/a/x.py/' is not a prefix of any owned_files entry: ['src/a/x.py']"
             )
         );
+    }
+
+    #[test]
+    fn pathlib_refuses_what_python_311_refused() {
+        use GlobError::*;
+        let parse = |p| RepoGlob::parse(p).err();
+        assert_eq!(parse(""), Some(Empty));
+        assert_eq!(parse("/src/**"), Some(Absolute));
+        assert_eq!(parse("//src"), Some(Absolute));
+        assert_eq!(parse("src/**.py"), Some(DoubleStarInSegment));
+        assert_eq!(parse("a**/b"), Some(DoubleStarInSegment));
+        assert_eq!(parse("src/***"), Some(DoubleStarInSegment));
+        assert_eq!(parse("."), Some(NoSegments));
+        assert_eq!(parse("./."), Some(NoSegments));
+        assert_eq!(parse("./"), Some(OnlyTrailingSlash));
+        assert_eq!(parse(".//"), Some(OnlyTrailingSlash));
+        // Python's checks run in this order: absolute before `**`.
+        assert_eq!(parse("/src/**.py"), Some(Absolute));
+        for ok in ["**", "src/**", "src/**/*.py", "src/./a//b", "..", "src/a/"] {
+            assert_eq!(parse(ok), None, "{ok}");
+        }
+        assert_eq!(
+            DoubleStarInSegment.to_string(),
+            "Invalid pattern: '**' can only be an entire path component"
+        );
+        assert_eq!(NoSegments.to_string(), "tuple index out of range");
+        assert_eq!(
+            OnlyTrailingSlash.to_string(),
+            "'_TerminatingSelector' object has no attribute 'select_from'"
+        );
+        assert_eq!(Empty.to_string(), "Unacceptable pattern: ''");
+    }
+
+    #[test]
+    fn repo_globs_match_like_pathlib() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("src/app")).expect("mkdir");
+        std::fs::create_dir_all(root.join("ext/d")).expect("mkdir");
+        std::fs::write(root.join("src/app/a.py"), "").expect("write");
+        std::fs::write(root.join("src/.hidden"), "").expect("write");
+        std::fs::write(root.join("ext/d/z.py"), "").expect("write");
+        let m = |p: &str| repo_glob_matches(root, p).expect("valid glob");
+        assert!(m("src/app/a.py"));
+        assert!(m("src/./app//a.py"));
+        assert!(m("src/../src/app/a.py"));
+        assert!(m("src/**"));
+        assert!(m("src/app/**"));
+        assert!(m("src/**/a.py"));
+        assert!(m("**/a.py"));
+        assert!(m("src/.h*"), "wildcards match hidden names");
+        assert!(!m("src/*.PY"), "case-sensitive");
+        assert!(!m("src/nothing/**"));
+        // A trailing `/` selects directories only.
+        assert!(m("src/app/"));
+        assert!(m("src/*/"));
+        assert!(m("src/**/"));
+        assert!(!m("src/app/a.py/"));
+        assert!(!m("src/*/a.py/"));
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("nowhere", root.join("src/dangling")).expect("symlink");
+            std::os::unix::fs::symlink("../ext", root.join("src/linked")).expect("symlink");
+            assert!(!m("src/dangling"), "a literal name must exist");
+            assert!(m("src/dang*"), "a wildcard lists the entry");
+            assert!(!m("src/dang*/"));
+            assert!(m("src/linked/d/z.py"), "literal segments follow symlinks");
+            assert!(m("src/*/d/"));
+            assert!(
+                !m("src/**/z.py"),
+                "`**` does not enter symlinked directories"
+            );
+        }
     }
 }

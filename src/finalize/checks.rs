@@ -419,6 +419,15 @@ pub(crate) fn ownership(
     Ok(owners.into_values().collect())
 }
 
+/// The first WP file that is not UTF-8: 3.1.1 failed when its main loop read it, after the
+/// requirement and dependency checks (which had treated the WP as having no frontmatter).
+pub(crate) fn undecodable(loaded: &Loaded) -> Result<(), Failure> {
+    match loaded.undecodable.first() {
+        Some((_, f)) => Err(f.clone()),
+        None => Ok(()),
+    }
+}
+
 /// Globs that match nothing in the repository (warnings), WPs in sorted order.
 pub(crate) fn zero_match_globs(
     loaded: &Loaded,
@@ -440,13 +449,12 @@ pub(crate) fn zero_match_globs(
                     let mut d = Diag::error(
                         "ownership::bad-glob",
                         format!(
-                            "{id}: owned_files glob {} is invalid: {e}",
-                            crate::util::py_str(glob)
+                            "{id}: owned_files glob {} is invalid: {}",
+                            crate::util::py_str(glob),
+                            e.explain()
                         ),
                     )
-                    .with_help(
-                        "owned_files globs are relative to the repository root and not empty",
-                    );
+                    .with_help(e.help());
                     if let Some(w) = wp(loaded, &id) {
                         d = d.at(
                             &w.file.source,
@@ -456,7 +464,8 @@ pub(crate) fn zero_match_globs(
                             "here",
                         );
                     }
-                    return Err(Failure::with_error_text(d, e));
+                    // 3.1.1 surfaced Python's exception text as a generic error.
+                    return Err(Failure::with_error_text(d, e.to_string()));
                 }
             }
         }

@@ -23,6 +23,7 @@ use crate::status::{self, Event};
 use crate::tasks::ast::TasksDoc;
 use crate::tasks::frontmatter::{FmValue, WpFile};
 use crate::tasks::parse;
+use crate::utf8::{self, ReadError};
 use crate::util::{UtcTime, py_list, write_atomic};
 use crate::{git, requirements};
 
@@ -109,6 +110,9 @@ pub(crate) struct Loaded {
     pub bootstrap_ids: Vec<Option<String>>,
     pub wps_yaml: Option<wps_yaml::Manifest>,
     pub warnings: Vec<Diag>,
+    /// WP files (with an id in their name) that are not UTF-8, sorted by file name: 3.1.1 failed
+    /// on the first when its main loop reached it (`checks::undecodable`).
+    pub undecodable: Vec<(String, Failure)>,
     /// WP id → index in `wps` (the last file with that id, as 3.1.1's dicts kept).
     pub index: HashMap<String, usize>,
 }
@@ -187,12 +191,25 @@ pub(crate) fn validate(
     refs: &[(String, Vec<String>)],
     plans: &[WpPlan],
 ) -> Result<Validated, Failure> {
-    if !resolution.map.is_empty() {
-        checks::cycles(loaded, resolution)?;
-        checks::references(loaded, resolution)?;
+    let early = (|| {
+        if !resolution.map.is_empty() {
+            checks::cycles(loaded, resolution)?;
+            checks::references(loaded, resolution)?;
+        }
+        checks::requirement_mapping(loaded, parsed, refs)?;
+        checks::disagreements(loaded, resolution)
+    })();
+    if let Err(mut f) = early {
+        // An undecodable WP file would stop the run next; say so now.
+        f.diagnostics.extend(
+            loaded
+                .undecodable
+                .iter()
+                .flat_map(|(_, u)| u.diagnostics.iter().cloned()),
+        );
+        return Err(f);
     }
-    checks::requirement_mapping(loaded, parsed, refs)?;
-    checks::disagreements(loaded, resolution)?;
+    checks::undecodable(loaded)?;
     let (owners, ownership_warnings) = ownership_stage(loaded, plans)?;
     let lanes = lane_stage(loaded, resolution, &owners)?;
     Ok(Validated {
@@ -605,9 +622,12 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
         ));
     }
     let spec_path = dir.join("spec.md");
-    let spec_text = match std::fs::read_to_string(&spec_path) {
+    let spec_text = match utf8::read_to_string(&spec_path) {
         Ok(t) => t,
-        Err(_) => {
+        Err(ReadError::Decode { error, lossy }) => {
+            return Err(not_utf8(root, &spec_path, &error, lossy));
+        }
+        Err(ReadError::Io(_)) => {
             return Err(Failure::with_error_text(
                 Diag::error("mission::no-spec", format!("spec.md not found: {}", rel_path(root, &spec_path)))
                     .with_help("write the mission's spec.md first (the /spec-kitty.specify step); finalize checks requirement coverage against it"),
@@ -630,9 +650,15 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
     };
 
     let tasks_path = dir.join("tasks.md");
-    let tasks_md = std::fs::read_to_string(&tasks_path)
-        .ok()
-        .map(|t| Source::new(rel_path(root, &tasks_path), t));
+    // 3.1.1 read tasks.md only without wps.yaml (which regenerates it), so only then can an
+    // undecodable tasks.md fail the run.
+    let tasks_md = match utf8::read_to_string(&tasks_path) {
+        Ok(t) => Some(Source::new(rel_path(root, &tasks_path), t)),
+        Err(ReadError::Decode { error, lossy }) if wps_yaml.is_none() => {
+            return Err(not_utf8(root, &tasks_path, &error, lossy));
+        }
+        Err(_) => None,
+    };
     let doc = match &tasks_md {
         Some(src) => parse::parse(&src.text).map_err(|e| {
             Failure::simple(
@@ -658,22 +684,38 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
     let mut wps = Vec::new();
     let mut file_ids = Vec::new();
     let mut bootstrap_ids = Vec::new();
+    let mut undecodable = Vec::new();
     for name in names {
         let path = tasks_dir.join(&name);
         let display = rel_path(root, &path);
-        let text = std::fs::read_to_string(&path);
-        let parsed = match text {
-            Ok(t) => WpFile::parse(&name, &display, t),
-            Err(e) => Err(Diag::warning(
-                "wp::unreadable",
-                format!("cannot read `{display}`: {e}"),
-            )),
+        let (parsed, not_decodable) = match utf8::read_to_string(&path) {
+            Ok(t) => (WpFile::parse(&name, &display, t), None),
+            Err(ReadError::Decode { error, lossy }) => {
+                let f = not_utf8(root, &path, &error, lossy);
+                let diag = f.diagnostics.first().cloned();
+                (
+                    Err(diag.unwrap_or_else(|| Diag::warning("io::not-utf8", error.to_string()))),
+                    Some(f),
+                )
+            }
+            Err(ReadError::Io(e)) => (
+                Err(Diag::warning(
+                    "wp::unreadable",
+                    format!("cannot read `{display}`: {e}"),
+                )),
+                None,
+            ),
         };
         bootstrap_ids.push(parsed.as_ref().ok().map(|f| f.meta.work_package_id.clone()));
         let Some(id) = file_wp_id(&name) else {
             continue;
         };
         file_ids.push(id.clone());
+        if let Some(f) = not_decodable {
+            // Not skipped with a warning: 3.1.1 had no refs for it, then failed on reading it.
+            undecodable.push((id, f));
+            continue;
+        }
         match parsed {
             Ok(file) => wps.push(Wp { id, file, path }),
             Err(d) => warnings.push(Diag {
@@ -700,8 +742,15 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
         bootstrap_ids,
         wps_yaml,
         warnings,
+        undecodable,
         index,
     })
+}
+
+/// A mission file that is not UTF-8: 3.1.1's `{"error": "'utf-8' codec can't decode ..."}`.
+fn not_utf8(root: &Path, path: &Path, error: &utf8::DecodeError, lossy: String) -> Failure {
+    let diag = crate::diagnostics::not_utf8(&rel_path(root, path), error, lossy);
+    Failure::with_error_text(diag, error.to_string())
 }
 
 /// The WP id a prompt file's name gives: `WP01-x.md`, `WP01_x.md`, `WP01.md` → `WP01`.

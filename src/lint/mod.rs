@@ -128,6 +128,9 @@ fn lint_on(root: &Path, mission: &MissionRef, branch: &str) -> MissionLint {
     }
     collect(checks::requirement_mapping(&loaded, &parsed, &refs));
     collect(checks::disagreements(&loaded, &resolution));
+    for (_, f) in &loaded.undecodable {
+        diags.extend(f.diagnostics.iter().cloned());
+    }
     match finalize::ownership_stage(&mut loaded, &plans) {
         Ok((owners, _)) => {
             let acyclic = crate::graph::cycles_as_311(&resolution.map).is_empty();

@@ -760,3 +760,192 @@ fn status_json_identity_follows_meta_json_and_keeps_unicode() {
         );
     }
 }
+
+/// A one-WP mission owning `owned`, with a source file `src/a/x.py` to match against.
+fn one_wp_owning(owned: &str) -> Project {
+    let p = Project::new(
+        SPEC,
+        "## WP01\n",
+        &[("WP01-a.md", &wp("WP01", "FR-001, FR-002", owned, ""))],
+    );
+    std::fs::create_dir_all(p.root().join("src/a")).expect("mkdir");
+    std::fs::write(p.root().join("src/a/x.py"), "x\n").expect("write");
+    git(p.root(), &["add", "-A"]);
+    git(p.root(), &["commit", "-qm", "src"]);
+    p
+}
+
+/// Diagnostic text with miette's line wrapping undone (gutters dropped, whitespace collapsed).
+fn flat(stderr: &str) -> String {
+    stderr
+        .replace('│', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn globs_python_311_pathlib_refuses_fail_with_its_text_and_write_nothing() {
+    // 3.1.1's zero-match check called `Path.glob`, whose exception became `{"error": str(e)}`.
+    for (owned, error, explained) in [
+        (
+            "src/**.py",
+            "Invalid pattern: '**' can only be an entire path component",
+            "`**` can only be a whole path segment",
+        ),
+        (
+            "src/a**/x.py",
+            "Invalid pattern: '**' can only be an entire path component",
+            "`**` can only be a whole path segment",
+        ),
+        (
+            ".",
+            "tuple index out of range",
+            "names only the repository root",
+        ),
+        (
+            "./",
+            "'_TerminatingSelector' object has no attribute 'select_from'",
+            "names only the repository root",
+        ),
+    ] {
+        let p = one_wp_owning(&format!("'{owned}'"));
+        let before = p.snapshot();
+        for extra in [&[][..], &["--validate-only"][..]] {
+            let (code, json) = p.json(extra);
+            assert_eq!(code, 1, "{owned}: {json}");
+            assert_eq!(
+                json,
+                serde_json::json!({"error": error, "spec_kitty_version": env!("CARGO_PKG_VERSION")}),
+                "{owned}"
+            );
+        }
+        let (code, _, stderr) = p.finalize(&[]);
+        let stderr = flat(&stderr);
+        assert_eq!(code, 1);
+        assert!(stderr.contains("ownership::bad-glob"), "{stderr}");
+        assert!(stderr.contains(explained), "{owned}: {stderr}");
+        assert!(stderr.contains("help:"), "{stderr}");
+        assert_eq!(p.snapshot(), before, "{owned}: a failed run wrote files");
+    }
+}
+
+#[test]
+fn a_trailing_slash_matches_directories_only() {
+    for (owned, zero) in [
+        ("src/a/", false),
+        ("src/*/", false),
+        ("src/**/", false),
+        ("src/a/x.py/", true),
+        ("src/*/x.py/", true),
+        ("src/a/x.py", false),
+    ] {
+        let p = one_wp_owning(&format!("'{owned}'"));
+        let (code, json) = p.json(&["--validate-only"]);
+        assert_eq!(code, 0, "{owned}: {json}");
+        let want: Vec<String> = if zero {
+            vec![format!(
+                "WP01: owned_files glob '{owned}' matches zero files in the repository"
+            )]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(
+            json["ownership_warnings"],
+            serde_json::json!(want),
+            "{owned}"
+        );
+    }
+}
+
+/// Replaces a mission file with raw bytes and commits it.
+fn put_bytes(p: &Project, rel: &str, bytes: &[u8]) {
+    std::fs::write(p.mission().join(rel), bytes).expect("write");
+    git(p.root(), &["commit", "-qam", "bytes"]);
+}
+
+fn json_error(p: &Project, extra: &[&str]) -> Value {
+    let before = p.snapshot();
+    let (code, json) = p.json(extra);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(p.snapshot(), before, "a failed run wrote files");
+    json
+}
+
+#[test]
+fn non_utf8_spec_and_tasks_fail_with_pythons_decode_error() {
+    let p = one_wp_owning("'src/a/**'");
+    put_bytes(&p, "spec.md", b"# Spec\n- FR-001 one \xff\n- FR-002 two\n");
+    assert_eq!(
+        json_error(&p, &[])["error"],
+        "'utf-8' codec can't decode byte 0xff in position 20: invalid start byte"
+    );
+    let (_, _, stderr) = p.finalize(&[]);
+    let stderr = flat(&stderr);
+    assert!(stderr.contains("io::not-utf8"), "{stderr}");
+    assert!(
+        stderr.contains("kitty-specs/001-m/spec.md` is not valid UTF-8: invalid start byte at byte offset 20 (line 2, column 14)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("help:"), "{stderr}");
+
+    let p = one_wp_owning("'src/a/**'");
+    put_bytes(&p, "tasks.md", b"## WP01 \xe2\x82(\n");
+    assert_eq!(
+        json_error(&p, &["--validate-only"])["error"],
+        "'utf-8' codec can't decode bytes in position 8-9: invalid continuation byte"
+    );
+    put_bytes(&p, "tasks.md", b"## WP01 \xe2\x82");
+    assert_eq!(
+        json_error(&p, &[])["error"],
+        "'utf-8' codec can't decode bytes in position 8-9: unexpected end of data"
+    );
+    put_bytes(&p, "tasks.md", b"## WP01 \xc3(\n");
+    assert_eq!(
+        json_error(&p, &[])["error"],
+        "'utf-8' codec can't decode byte 0xc3 in position 8: invalid continuation byte"
+    );
+}
+
+#[test]
+fn a_non_utf8_wp_file_has_no_refs_then_fails_the_run() {
+    let text = wp("WP01", "FR-001, FR-002", "src/a/**", "");
+    let mut bytes = text.clone().into_bytes();
+    bytes.extend_from_slice(b"caf\xe9\n");
+    let offset = text.len() + 3;
+
+    // With its refs only in its own frontmatter, requirement mapping fails first (as in 3.1.1);
+    // the human output also names the undecodable file.
+    let p = one_wp_owning("'src/a/**'");
+    put_bytes(&p, "tasks/WP01-a.md", &bytes);
+    let json = json_error(&p, &[]);
+    assert_eq!(json["error"], "Requirement mapping validation failed");
+    assert_eq!(
+        json["missing_requirement_refs_wps"],
+        serde_json::json!(["WP01"])
+    );
+    let (_, _, stderr) = p.finalize(&[]);
+    assert!(stderr.contains("io::not-utf8"), "{stderr}");
+
+    // With refs from tasks.md, 3.1.1 got as far as reading the file and failed there.
+    put_bytes(
+        &p,
+        "tasks.md",
+        b"## WP01\n**Requirement Refs**: FR-001, FR-002\n",
+    );
+    let want = format!(
+        "'utf-8' codec can't decode byte 0xe9 in position {offset}: invalid continuation byte"
+    );
+    assert_eq!(json_error(&p, &[])["error"], want.as_str());
+    assert_eq!(json_error(&p, &["--validate-only"])["error"], want.as_str());
+    let (code, _, stderr) = p.finalize(&[]);
+    let stderr = flat(&stderr);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!(
+            "invalid continuation byte at byte offset {offset} (line 10, column 4)"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("the WP is skipped"), "{stderr}");
+}
