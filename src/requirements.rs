@@ -13,6 +13,21 @@ static REQ_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:FR|NFR|C)-\d+\b").unwrap()
 });
 
+/// The same pattern as RE2 ran it for 3.1.1's tasks.md reference lines: ASCII word boundaries and
+/// digits (`FR-001é` is an id here, not in spec.md).
+static REQ_ID_ASCII: LazyLock<Regex> = LazyLock::new(|| {
+    #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
+    Regex::new(r"(?i)(?-u:\b)(?:FR|NFR|C)-[0-9]+(?-u:\b)").unwrap()
+});
+
+/// Every requirement id in a tasks.md reference line, with RE2's ASCII semantics.
+pub fn find_ids_ascii(text: &str) -> Vec<(String, Range<usize>)> {
+    REQ_ID_ASCII
+        .find_iter(text)
+        .map(|m| (m.as_str().to_uppercase(), m.range()))
+        .collect()
+}
+
 /// Every requirement id in `text`, upper-cased, with its byte range, in order (duplicates kept).
 pub fn find_ids(text: &str) -> Vec<(String, Range<usize>)> {
     REQ_ID

@@ -7,6 +7,9 @@
 //! plain scalars unless they need single quotes), so a finalized file reads like 3.1.1's output.
 
 use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
 
 use yaml_serde::Value;
 
@@ -269,17 +272,10 @@ impl WpFile {
             .strip_prefix("---")
             .and_then(|rest| rest.find("---").map(|end| &rest[..end]))
             .unwrap_or("");
-        let raw_has = |key: &str| {
-            raw_region.lines().any(|l| {
-                let t = l.trim_start();
-                t.strip_prefix(key)
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
-            })
-        };
         Ok(WpFile {
             file_name: file_name.to_owned(),
-            raw_has_dependencies: raw_has("dependencies"),
-            raw_has_requirement_refs: raw_has("requirement_refs"),
+            raw_has_dependencies: RAW_DEPENDENCIES.is_match(raw_region),
+            raw_has_requirement_refs: RAW_REQUIREMENT_REFS.is_match(raw_region),
             yaml,
             keys,
             meta,
@@ -343,6 +339,16 @@ impl WpFile {
         out.push_str(&text[cursor..]);
         out
     }
+}
+
+/// 3.1.1's raw key checks, `^\s*key\s*:` with MULTILINE, ran on RE2: ASCII whitespace, which
+/// may span lines.
+static RAW_DEPENDENCIES: LazyLock<Regex> = LazyLock::new(|| raw_key("dependencies"));
+static RAW_REQUIREMENT_REFS: LazyLock<Regex> = LazyLock::new(|| raw_key("requirement_refs"));
+
+fn raw_key(key: &str) -> Regex {
+    #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
+    Regex::new(&format!(r"(?m)^[\t\n\x0C\r ]*{key}[\t\n\x0C\r ]*:")).unwrap()
 }
 
 fn strip_location(msg: &str) -> String {
@@ -530,6 +536,15 @@ fn resolves_to_non_string(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_key_check_is_re2s() {
+        assert!(RAW_DEPENDENCIES.is_match("title: x\n  dependencies  : []\n"));
+        assert!(RAW_DEPENDENCIES.is_match("x: 1\n\ndependencies\n: []"));
+        // A no-break space is not whitespace to RE2; a key merely containing the word is no match.
+        assert!(!RAW_DEPENDENCIES.is_match("\u{a0}dependencies: []\n"));
+        assert!(!RAW_DEPENDENCIES.is_match("my_dependencies: []\n"));
+    }
 
     fn wp(text: &str) -> WpFile {
         WpFile::parse("WP01-x.md", "WP01-x.md", text.to_owned()).expect("readable")

@@ -100,7 +100,7 @@ pub fn parse(text: &str) -> Result<TasksDoc, ParseError> {
     }
 
     build_dep_sections(text, &headings, &mut doc)?;
-    build_req_sections(&headings, text.len(), &mut doc);
+    build_req_sections(text, &headings, &mut doc);
     doc.other_h2 = headings
         .iter()
         .filter(|h| h.rule == Rule::h2_heading)
@@ -286,10 +286,17 @@ pub fn py_strip(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c))
 }
 
-fn build_req_sections(headings: &[Heading], text_len: usize, doc: &mut TasksDoc) {
+fn build_req_sections(text: &str, headings: &[Heading], doc: &mut TasksDoc) {
+    let text_len = text.len();
+    // A WP heading (Python `re` semantics) opens a requirement section only if the RE2 pattern
+    // 3.1.1's requirement splitter used matches it as well.
     let req: Vec<&Heading> = headings
         .iter()
-        .filter(|h| matches!(h.rule, Rule::wp_heading | Rule::req_heading))
+        .filter(|h| match h.rule {
+            Rule::req_heading => true,
+            Rule::wp_heading => TasksParser::parse(Rule::req_heading, &text[h.start..]).is_ok(),
+            _ => false,
+        })
         .collect();
     for (i, h) in req.iter().enumerate() {
         let Some((id, id_span)) = &h.id else { continue };
@@ -312,7 +319,7 @@ pub fn section_refs(text: &str, body: Span) -> Vec<RefDecl> {
     let mut refs: Vec<RefDecl> = Vec::new();
     for value in pairs.flatten().filter(|p| p.as_rule() == Rule::refs_value) {
         let base = body.start + value.as_span().start();
-        for (id, span) in crate::requirements::find_ids(value.as_str()) {
+        for (id, span) in crate::requirements::find_ids_ascii(value.as_str()) {
             if !refs.iter().any(|r| r.id == id) {
                 refs.push(RefDecl {
                     id,
@@ -414,6 +421,20 @@ mod tests {
     }
 
     #[test]
+    fn dependencies_heading_as_3_1_1_matched_it() {
+        // The hashes start the line: an indented heading is text, its bullets are not read.
+        assert!(one("## WP02\nx\n  ### Dependencies\n  - WP01\n").is_empty());
+        // A heading's own tail is not a heading either.
+        assert!(one("## WP02 ### Dependencies\n- WP01\n").is_empty());
+        // The whitespace after the hashes may span lines.
+        assert_eq!(one("## WP02\nx\n##\nDependencies\n- WP01\n"), ["WP01"]);
+        assert_eq!(
+            one("## WP02\n#\n\n**Dependencies**  \n\n- WP01\n"),
+            ["WP01"]
+        );
+    }
+
+    #[test]
     fn order_is_inline_then_colon_then_bullets_deduplicated() {
         let text = "## WP09\n### Dependencies\n- WP03\nDependencies: WP02, WP01\nDepends on WP01\n";
         assert_eq!(one(text), ["WP01", "WP02", "WP03"]);
@@ -479,6 +500,40 @@ mod tests {
         );
         // `#### WP02` is not a dependency-section heading.
         assert_eq!(doc.sections.len(), 1);
+    }
+
+    fn req_refs(text: &str) -> Vec<(String, Vec<String>)> {
+        let doc = parse(text).expect("parses");
+        doc.req_sections
+            .iter()
+            .map(|s| {
+                let refs = section_refs(text, s.body.clone());
+                (s.id.clone(), refs.into_iter().map(|r| r.id).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn requirement_patterns_have_re2_ascii_semantics() {
+        // A no-break space is whitespace to Python's `re` (a dependency section opens) but not
+        // to RE2 (no requirement section: the refs line belongs to WP01's).
+        let text = "## WP01\n##\u{a0}WP02\n**Requirement Refs**: FR-002\n";
+        assert_eq!(one_ids(text), ["WP01", "WP02"]);
+        assert_eq!(req_refs(text), [("WP01".into(), vec!["FR-002".to_owned()])]);
+        // `WP02é` has no word boundary for Python, one for RE2.
+        let text = "## WP01\n## WP02\u{e9} x\n**Requirement Refs**: FR-002\u{e9}\n";
+        assert_eq!(one_ids(text), ["WP01"]);
+        assert_eq!(
+            req_refs(text),
+            [
+                ("WP01".into(), vec![]),
+                ("WP02".into(), vec!["FR-002".to_owned()])
+            ]
+        );
+    }
+
+    fn one_ids(text: &str) -> Vec<String> {
+        deps(text).into_iter().map(|(id, _)| id).collect()
     }
 
     #[test]
