@@ -220,6 +220,17 @@ pub(crate) fn validate(
 
 /// Runs finalize-tasks on one mission.
 pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Report, Failure> {
+    // 3.1.1 read meta.json first of all (for the target branch): a file that is not UTF-8, or
+    // JSON that is not an object, stopped it there.
+    let mut meta_warnings = Vec::new();
+    let meta_read = read_meta(root, &mission.dir, &mut meta_warnings);
+    if let Some(error) = meta_read.early_failure() {
+        let diag = Diag::error("mission::meta-unusable", error.clone())
+            .with_help("meta.json must be a UTF-8 JSON object (as `spec-kitty agent mission create` writes it); fix or recreate it");
+        let mut f = Failure::with_error_text(diag, error);
+        f.diagnostics.append(&mut meta_warnings);
+        return Err(f);
+    }
     let Analysis {
         mut loaded,
         branch,
@@ -241,7 +252,8 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         }
     };
 
-    let meta = read_meta(&loaded.dir, &mut loaded.warnings);
+    loaded.warnings.append(&mut meta_warnings);
+    let meta = meta_read.fields();
     let mission_id = meta
         .get("mission_id")
         .and_then(Value::as_str)
@@ -265,6 +277,19 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         Vec::new()
     };
     let bootstrap = plan_bootstrap(&loaded, &existing_events);
+    // A meta.json that 3.1.1 could not use stopped it (after it had written files; here before).
+    let seeding = !opts.validate_only && !opts.check && !bootstrap.new_events.is_empty();
+    if let Some(error) = seeding
+        .then(|| meta_read.seeding_failure(&loaded.dir.join("meta.json")))
+        .flatten()
+    {
+        let diag = Diag::error("mission::meta-unusable", error.clone()).with_help(
+            "meta.json must be a JSON object (as `spec-kitty agent mission create` writes it); fix or recreate it",
+        );
+        let mut f = Failure::with_error_text(diag, error);
+        f.diagnostics.append(&mut loaded.warnings);
+        return Err(f);
+    }
 
     let updated: Vec<&WpPlan> = plans.iter().filter(|p| !p.changes.is_empty()).collect();
     let preserved: Vec<String> = plans
@@ -994,22 +1019,57 @@ fn plan_wp(
     }
 }
 
-fn read_meta(dir: &Path, warnings: &mut Vec<Diag>) -> Map<String, Value> {
+/// meta.json as finalize found it.
+enum Meta {
+    /// No file: the slug stands in for `mission_id`.
+    Missing,
+    /// A JSON object.
+    Object(Map<String, Value>),
+    /// Valid JSON that is not an object.
+    NotObject(Value),
+    /// Not JSON: Python's message.
+    Malformed(String),
+    /// Not UTF-8: Python's message (3.1.1 did not catch this one: it always stopped).
+    NotUtf8(String),
+}
+
+impl Meta {
+    /// The object finalize reads fields from (empty unless an object).
+    fn fields(&self) -> Map<String, Value> {
+        match self {
+            Meta::Object(m) => m.clone(),
+            _ => Map::new(),
+        }
+    }
+
+    /// What 3.1.1 stopped with at once, reading the target branch from meta.json: a decode error,
+    /// or `meta.get(...)` on JSON that is not an object.
+    fn early_failure(&self) -> Option<String> {
+        match self {
+            Meta::NotUtf8(msg) => Some(msg.clone()),
+            Meta::NotObject(v) => Some(format!(
+                "'{}' object has no attribute 'get'",
+                crate::pyjson::type_name(v)
+            )),
+            _ => None,
+        }
+    }
+
+    /// What 3.1.1 stopped with later: malformed JSON once the status bootstrap seeded anything
+    /// (`load_meta`, for status.json).
+    fn seeding_failure(&self, path: &Path) -> Option<String> {
+        match self {
+            Meta::Malformed(msg) => Some(format!("Malformed JSON in {}: {msg}", path.display())),
+            _ => None,
+        }
+    }
+}
+
+fn read_meta(root: &Path, dir: &Path, warnings: &mut Vec<Diag>) -> Meta {
     let path = dir.join("meta.json");
-    match std::fs::read_to_string(&path) {
-        Ok(t) => match serde_json::from_str::<Value>(&t) {
-            Ok(Value::Object(m)) => m,
-            _ => {
-                warnings.push(Diag::warning(
-                    "mission::meta-unreadable",
-                    format!(
-                        "{} is not a JSON object; the mission slug is used as mission_id",
-                        path.display()
-                    ),
-                ));
-                Map::new()
-            }
-        },
+    let display = rel_path(root, &path);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
         Err(_) => {
             warnings.push(
                 Diag::warning(
@@ -1021,7 +1081,34 @@ fn read_meta(dir: &Path, warnings: &mut Vec<Diag>) -> Map<String, Value> {
                 )
                 .with_help("`spec-kitty agent mission create` writes meta.json with a mission_id"),
             );
-            Map::new()
+            return Meta::Missing;
+        }
+    };
+    let text = match crate::utf8::decode(&bytes) {
+        Ok(t) => t,
+        Err(e) => return Meta::NotUtf8(e.to_string()),
+    };
+    let parsed = match crate::pyjson::check(text) {
+        Ok(_) => match crate::pyjson::to_value(text) {
+            Some(Value::Object(m)) => return Meta::Object(m),
+            Some(v) => Ok(v),
+            None => Err("a lone surrogate escape".to_owned()),
+        },
+        Err(r) => Err(r.python_text(text)),
+    };
+    match parsed {
+        Ok(v) => Meta::NotObject(v),
+        Err(msg) => {
+            warnings.push(
+                Diag::warning(
+                    "mission::meta-unreadable",
+                    format!("Failed to read meta.json for event emission: {msg}"),
+                )
+                .with_help(format!(
+                    "fix the JSON in `{display}`; finalize stops before seeding the status log while it is unreadable"
+                )),
+            );
+            Meta::Malformed(msg)
         }
     }
 }

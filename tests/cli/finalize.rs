@@ -502,6 +502,56 @@ fn an_empty_mission_id_falls_back_to_the_slug() {
 }
 
 #[test]
+fn a_meta_json_3_1_1_could_not_use_stops_the_run_as_it_did_and_writes_nothing() {
+    // (meta.json bytes, error of a real run, error of --validate-only)
+    let cases: [(&[u8], &str, Option<&str>); 5] = [
+        (
+            b"[]",
+            "'list' object has no attribute 'get'",
+            Some("'list' object has no attribute 'get'"),
+        ),
+        (
+            b"null",
+            "'NoneType' object has no attribute 'get'",
+            Some("'NoneType' object has no attribute 'get'"),
+        ),
+        (
+            b"{\"mission_id\": \"\xff\"}",
+            "'utf-8' codec can't decode byte 0xff in position 16: invalid start byte",
+            Some("'utf-8' codec can't decode byte 0xff in position 16: invalid start byte"),
+        ),
+        // Malformed JSON: a warning, then fatal once the status bootstrap seeds anything.
+        (
+            b"{\"mission_id\": \"x\",}\n",
+            "Malformed JSON in <meta>: Expecting property name enclosed in double quotes: line 1 column 20 (char 19)",
+            None,
+        ),
+        (b"{}", "", None),
+    ];
+    for (bytes, error, validate_error) in cases {
+        let p = pair("");
+        let meta = p.mission().join("meta.json");
+        std::fs::write(&meta, bytes).expect("write");
+        git(p.root(), &["commit", "-qam", "meta"]);
+        let before = p.snapshot();
+        let (code, json) = p.json(&["--validate-only"]);
+        match validate_error {
+            Some(e) => assert_eq!((code, json["error"].as_str()), (1, Some(e))),
+            None => assert_eq!(code, 0, "{json}"),
+        }
+        let (code, json) = p.json(&[]);
+        if error.is_empty() {
+            assert_eq!(code, 0, "{json}");
+            continue;
+        }
+        assert_eq!(code, 1, "{json}");
+        let expected = error.replace("<meta>", &meta.display().to_string());
+        assert_eq!(json["error"].as_str(), Some(expected.as_str()));
+        assert_eq!(p.snapshot(), before, "a failed run wrote files");
+    }
+}
+
+#[test]
 fn the_example_project_finalizes() {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_tree(
