@@ -249,6 +249,9 @@ pub struct Failure {
     pub payload: Map<String, Value>,
     /// Whether the JSON payload gets the trailing `spec_kitty_version` key (3.1.1 left it off a few).
     pub versioned: bool,
+    /// Lines printed on stdout before the diagnostics in human mode (3.1.1's `Branch:` line, which
+    /// it printed before any check ran).
+    pub preamble: Vec<String>,
 }
 
 impl Failure {
@@ -260,6 +263,7 @@ impl Failure {
             diagnostics: vec![diag],
             payload,
             versioned: true,
+            preamble: Vec::new(),
         }
     }
 

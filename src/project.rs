@@ -210,6 +210,7 @@ fn unresolved(
         diagnostics: vec![Diag::error("project::mission-unresolved", message).with_help(help)],
         payload,
         versioned: false,
+        preamble: Vec::new(),
     }
 }
 

@@ -129,6 +129,7 @@ pub fn failure(failure: Failure, json: bool) -> ExitCode {
             json_line(&Value::Object(payload));
         }
     } else {
+        stdout_lines(&failure.preamble);
         diagnostics(&failure.diagnostics);
     }
     ExitCode::from(1)

@@ -16,6 +16,7 @@ fn failure(diags: Vec<Diag>, payload: Map<String, Value>) -> Failure {
         diagnostics: diags,
         payload,
         versioned: true,
+        preamble: Vec::new(),
     }
 }
 
@@ -279,6 +280,7 @@ pub(crate) fn requirement_mapping(
         diagnostics: diags,
         payload,
         versioned: false,
+        preamble: Vec::new(),
     })
 }
 

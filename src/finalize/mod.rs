@@ -231,6 +231,23 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         f.diagnostics.append(&mut meta_warnings);
         return Err(f);
     }
+    let branch = target_branch(root);
+    finalize_on(root, mission, opts, &branch, meta_read, meta_warnings).map_err(|mut f| {
+        // 3.1.1 printed the target branch before running any check.
+        f.preamble
+            .insert(0, format!("Branch: {branch} (target for this mission)"));
+        f
+    })
+}
+
+fn finalize_on(
+    root: &Path,
+    mission: &MissionRef,
+    opts: Options,
+    branch: &str,
+    meta_read: Meta,
+    mut meta_warnings: Vec<Diag>,
+) -> Result<Report, Failure> {
     let Analysis {
         mut loaded,
         branch,
@@ -238,7 +255,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         resolution,
         refs,
         plans,
-    } = analyze(root, mission, &target_branch(root))?;
+    } = analyze(root, mission, branch)?;
 
     let Validated {
         ownership_warnings,

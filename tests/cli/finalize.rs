@@ -744,7 +744,8 @@ fn a_corrupt_event_log_is_a_diagnostic_on_the_line() {
     let p = project_with_log(&format!("{GOOD_EVENT}\n{{\"a\": 1,}}\n"));
     let (code, stdout, stderr) = p.finalize(&[]);
     assert_eq!(code, 1);
-    assert_eq!(stdout, "");
+    // Only 3.1.1's branch line, printed before any check ran.
+    assert_eq!(stdout, "Branch: main (target for this mission)\n");
     assert!(stderr.contains("status::corrupt-log"), "{stderr}");
     assert!(
         stderr.contains("line 2 of `kitty-specs/001-m/status.events.jsonl` is not valid JSON"),
