@@ -33,7 +33,9 @@ ODD_VALUES = ["priority: 1", "priority: high", "created_at: 2026-01-01T10:00:00Z
               "phase: 2", "tags: [x]", "tags:", "mission_number: 7", "mission_number: '007'", "agent: {tool: x}",
               "base_commit: HEAD", "base_commit: abc1234", "review_status: 017", "assignee: 1_000",
               "history:", "history: x", "subtasks: T001", "dependencies:", "requirement_refs:",
-              "execution_mode: worktree", "execution_mode: ''", "title: ''", "title: 2026-01-01", "model: true"]
+              "execution_mode: worktree", "execution_mode: ''", "title: ''", "title: 2026-01-01", "model: true",
+              "priority: high\t", "priority: 'a\tb'", "priority: a\tb", "tags: [a,\tb]", "history: !!str 1",
+              "requirement_refs: 017", "dependencies: 2026-01-01", "priority: |\n  a\tb"]
 
 
 def declare(rng, deps, all_ids):

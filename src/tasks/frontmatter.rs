@@ -165,6 +165,14 @@ impl WpFile {
                 .with_help("fix the YAML between the `---` lines")
             })?
         };
+        if let Some(tab) = super::schema::ruamel_tab_error(yaml_text) {
+            return Err(Diag::warning(
+                "wp::frontmatter::tab",
+                format!("`{display}` has invalid YAML frontmatter: a tab where 3.1.1's YAML reader refused one"),
+            )
+            .at(&source, yaml.start + tab..yaml.start + tab + 1, "tab")
+            .with_help("indent and separate with spaces; a tab is fine only inside quotes, a flow list, a comment or a `|` block"));
+        }
         let Value::Mapping(map) = value else {
             return Err(Diag::warning(
                 "wp::frontmatter::not-mapping",

@@ -105,8 +105,8 @@ pub fn check(map: &Mapping, text: &str, keys: &[KeyBlock]) -> Option<Violation> 
             continue;
         };
         let block = keys.iter().find(|b| &b.key == key);
-        let plain = block.and_then(|b| plain_value(text, b));
-        if let Some(message) = violation(key, kind, v, plain) {
+        let raw = block.and_then(|b| raw_value(text, b));
+        if let Some(message) = violation(key, kind, v, raw) {
             let at = block.map_or(usize::MAX, |b| b.range.start);
             found.push((
                 at,
@@ -138,10 +138,18 @@ pub fn check(map: &Mapping, text: &str, keys: &[KeyBlock]) -> Option<Violation> 
     found.into_iter().next().map(|(_, v)| v)
 }
 
-fn violation(key: &str, kind: Kind, v: &Value, plain: Option<&str>) -> Option<String> {
+fn violation(key: &str, kind: Kind, v: &Value, raw: Option<&str>) -> Option<String> {
     let not_string = || Some("input should be a valid string".to_owned());
     let not_list = || Some("input should be a valid list".to_owned());
+    let plain = raw.filter(|r| !r.starts_with(['\'', '"', '|', '>', '[', '{', '!', '&', '*']));
+    // ruamel read an explicitly tagged value (`!x`, `!!str 1`), and plain `=` and `<<`, as a
+    // tagged scalar: never text, yet accepted where a list was expected.
+    let tagged = raw.is_some_and(|r| r.starts_with('!')) || matches!(plain, Some("=" | "<<"));
     match kind {
+        Kind::StrList { .. } | Kind::AnyList if tagged => None,
+        Kind::Str if tagged && !matches!(v, Value::Null) => {
+            Some("input should be a valid string (a tagged value is not text)".to_owned())
+        }
         Kind::Str => match v {
             Value::Null if key == "work_package_id" => not_string(),
             Value::Null => None,
@@ -157,6 +165,8 @@ fn violation(key: &str, kind: Kind, v: &Value, plain: Option<&str>) -> Option<St
             _ => not_string(),
         },
         Kind::StrList { coerce } => match v {
+            // Text is split on commas; a plain scalar ruamel typed (a date, `017`) is not text.
+            Value::String(_) if coerce && plain.is_some_and(ruamel_non_string) => not_list(),
             Value::String(_) if coerce => None,
             Value::Sequence(items) => items
                 .iter()
@@ -237,9 +247,9 @@ fn python_int_text(s: &str) -> bool {
         && t.chars().all(|c| c.is_ascii_digit() || c == '_')
 }
 
-/// The value of a key written plain on the key's own line (no quotes, no block or flow
-/// indicator), without a trailing comment; `None` for any other form.
-fn plain_value<'a>(text: &'a str, block: &KeyBlock) -> Option<&'a str> {
+/// The value of a key as written on the key's own line, without a trailing comment; `None` when
+/// it starts on a later line.
+fn raw_value<'a>(text: &'a str, block: &KeyBlock) -> Option<&'a str> {
     let line_end = text[block.key_span.end..block.range.end]
         .find('\n')
         .map_or(block.range.end, |i| block.key_span.end + i);
@@ -250,10 +260,7 @@ fn plain_value<'a>(text: &'a str, block: &KeyBlock) -> Option<&'a str> {
         None => rest,
     };
     let v = rest.trim();
-    if v.is_empty() || v.starts_with(['\'', '"', '|', '>', '[', '{', '!', '&', '*']) {
-        return None;
-    }
-    Some(v)
+    (!v.is_empty()).then_some(v)
 }
 
 static RUAMEL: LazyLock<[(&'static str, Regex); 6]> = LazyLock::new(|| {
@@ -302,6 +309,98 @@ fn ruamel_kind(plain: &str) -> &'static str {
         .map_or("value", |(k, _)| k)
 }
 
+/// Where ruamel.yaml (3.1.1's frontmatter reader) stops at a tab: its scanner refuses a tab
+/// anywhere in block context — after a key's colon, inside or after a plain scalar, after a quoted
+/// scalar or a flow collection, as indentation, on a blank line — and accepts one only inside a
+/// quoted scalar, a flow collection, a comment or a block scalar's content. Other YAML readers
+/// accept most of these; 3.1.1 could not read such a WP. Returns the tab's byte offset in `yaml`.
+pub fn ruamel_tab_error(yaml: &str) -> Option<usize> {
+    if !yaml.contains('\t') {
+        return None;
+    }
+    let mut quote: Option<char> = None;
+    let mut flow = 0usize;
+    // The indentation of the line that opened a block scalar, while inside its content.
+    let mut block: Option<usize> = None;
+    let mut offset = 0usize;
+    for line in yaml.split_inclusive('\n') {
+        let line_start = offset;
+        offset += line.len();
+        let body = line.trim_end_matches(['\n', '\r']);
+        let indent = body.len() - body.trim_start_matches(' ').len();
+        if let Some(ind) = block {
+            if body.trim_matches([' ', '\t']).is_empty() || indent > ind {
+                continue;
+            }
+            block = None;
+        }
+        // At a token start (line start, after whitespace, after a flow separator).
+        let mut at_start = true;
+        let mut in_plain = false;
+        let mut chars = body.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            match quote {
+                Some('\'') => {
+                    if c == '\'' {
+                        if chars.peek().is_some_and(|(_, n)| *n == '\'') {
+                            chars.next();
+                        } else {
+                            quote = None;
+                            at_start = false;
+                        }
+                    }
+                    continue;
+                }
+                Some(_) => {
+                    if c == '\\' {
+                        chars.next();
+                    } else if c == '"' {
+                        quote = None;
+                        at_start = false;
+                    }
+                    continue;
+                }
+                None => {}
+            }
+            match c {
+                '\t' if flow == 0 => return Some(line_start + i),
+                '\t' | ' ' => {
+                    at_start = true;
+                    continue;
+                }
+                '#' if at_start => break,
+                _ => {}
+            }
+            if in_plain {
+                let next = chars.peek().map(|(_, n)| *n);
+                if c == ':' && next.is_none_or(|n| n == ' ' || n == '\t') {
+                    in_plain = false;
+                } else if flow > 0 && matches!(c, ',' | ']' | '}') {
+                    in_plain = false;
+                    if c != ',' {
+                        flow -= 1;
+                    }
+                }
+                at_start = false;
+                continue;
+            }
+            match c {
+                '\'' | '"' if at_start => quote = Some(c),
+                '[' | '{' => flow += 1,
+                ']' | '}' if flow > 0 => flow -= 1,
+                ',' if flow > 0 => {}
+                '|' | '>' if at_start && flow == 0 => block = Some(indent),
+                '-' | '?' | ':' if chars.peek().is_none_or(|(_, n)| *n == ' ' || *n == '\t') => {}
+                '&' | '*' | '!' if at_start => {}
+                _ if at_start => in_plain = true,
+                _ => {}
+            }
+            at_start = false;
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,6 +435,46 @@ mod tests {
             "2024-1-1", "12:30", "yes", "on", "WP01", "main", "1,000", "v1.2.3",
         ] {
             assert!(!ruamel_non_string(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn tabs_where_ruamel_refused_them() {
+        for (yaml, ok) in [
+            ("a: \tx\n", false),
+            ("a: x\ty\n", false),
+            ("a: '\tx'\n", true),
+            ("a: b\t\n", false),
+            ("a:\tx\n", false),
+            ("a\t: x\n", false),
+            ("a: x # c\t\n", true),
+            ("a: x\n\t\nb: y\n", false),
+            ("a:\n- x\t\n", false),
+            ("a:\n-\tx\n", false),
+            ("a: {b:\tc}\n", true),
+            ("a: [x,\ty]\n", true),
+            ("a: [x]\t\n", false),
+            ("a: 'x'\t\n", false),
+            ("a: \"x\"\t\n", false),
+            ("a: \"x\ty\"\n", true),
+            ("a: |\n  x\ty\n", true),
+            ("a: |\t\n  x\n", false),
+            ("a:\t\n  - x\n", false),
+            ("\ta: x\n", false),
+            ("a: x\n  \tcontinued\n", false),
+            ("a: x\n\t# c\n", false),
+            ("# c\t\na: x\n", true),
+            ("a: 'x\n\ty'\n", true),
+            ("a: x y\t# c\n", false),
+            ("a:\t# c\n", false),
+            ("a: &x\tv\n", false),
+            ("-\tx\n", false),
+            ("a: don't\tstop\n", false),
+            ("a: it's 'fine'\nb: '\t'\n", true),
+            ("a: >\n  x\n\ty\nb: 1\n", false),
+            ("a: plain\n", true),
+        ] {
+            assert_eq!(ruamel_tab_error(yaml).is_none(), ok, "{yaml:?}");
         }
     }
 

@@ -373,12 +373,23 @@ fn a_value_3_1_1_schema_refused_makes_the_wp_unreadable_with_a_reason() {
         assert!(stderr.contains("wp::frontmatter::schema"), "{stderr}");
         assert!(stderr.contains(&format!("`{key}`")), "{stderr}");
     }
+    // A tab after a value: 3.1.1's YAML reader refused it.
+    let p = pair("priority: high\t\n");
+    let (code, json) = p.json(&[]);
+    assert_eq!(
+        json["missing_requirement_refs_wps"],
+        serde_json::json!(["WP02"]),
+        "{code}"
+    );
+    let (_, _, stderr) = p.finalize(&[]);
+    assert!(stderr.contains("wp::frontmatter::tab"), "{stderr}");
     // The same values written as 3.1.1 accepted them.
     for extra in [
         "created_at: '2026-01-01T10:00:00Z'\n",
         "priority: high\n",
         "dependencies: []\n",
         "subtasks: [T001]\nshell_pid: '123'\nlane: doing\nphase: 2\n",
+        "priority: 'high\t'\ntags: [a,\tb]\ndescription: |\n  a\tb\n",
     ] {
         let (code, json) = pair(extra).json(&["--validate-only"]);
         assert_eq!(code, 0, "{extra}: {json}");
