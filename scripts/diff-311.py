@@ -89,7 +89,9 @@ def mission(rng, root):
     tail = "" if clean else rng.choice(["", "## Notes\n\nWP02 depends on WP01.\n", "## Dependencies: WP01\n", "## Dependencies\n\n- WP01\n",
                        "### Notes\nDepends on WP01\n", "## Work Package 9 — later\nDepends on WP01\n"])
     lines.append(tail)
-    open(os.path.join(m, "tasks.md"), "w").write("\n".join(lines))
+    # Some missions are written with CRLF line endings (3.1.1 read text with universal newlines).
+    nl = "\r\n" if rng.random() < 0.15 else "\n"
+    open(os.path.join(m, "tasks.md"), "w", newline="").write("\n".join(lines).replace("\n", nl))
     fm_deps = False
     for i, wp in enumerate(ids):
         if not clean and rng.random() < 0.05:
@@ -118,7 +120,8 @@ def mission(rng, root):
             fm.append(rng.choice(ODD_VALUES))
         body = ("Edit src/app/m{i}/x.py".format(i=i) if clean and "owned_files" not in "".join(fm) else None) or rng.choice(["Edit src/app/m{i}/x.py".format(i=i), "Write kitty-specs/001-m/plan.md", "Nothing.",
                            "Touch src/app/m{i}/ and tests/test_m{i}.py.".format(i=i), "See docs/guide.md, src/shared/"])
-        open(os.path.join(m, "tasks", f"{wp}-x.md"), "w").write("---\n" + "\n".join(fm) + "\n---\n# " + wp + "\n\n" + body + "\n")
+        text = "---\n" + "\n".join(fm) + "\n---\n# " + wp + "\n\n" + body + "\n"
+        open(os.path.join(m, "tasks", f"{wp}-x.md"), "w", newline="").write(text.replace("\n", nl))
     return fm_deps
 
 
