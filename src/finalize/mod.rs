@@ -9,7 +9,7 @@
 pub(crate) mod checks;
 mod wps_yaml;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
@@ -327,11 +327,15 @@ fn finalize_on(
     let deps_parsed = map_json(&parsed);
     let refs_json = refs_json(&refs);
 
+    let mirrored = phase1_lane_mirror(&loaded, &meta, &bootstrap);
     let mut writes: Vec<(PathBuf, String)> = Vec::new();
-    for (wp, plan) in loaded.wps.iter().zip(&plans) {
-        if !plan.changes.is_empty() {
-            let changes: Vec<(&str, FmValue)> =
-                plan.changes.iter().map(|(k, v)| (*k, v.clone())).collect();
+    for (i, (wp, plan)) in loaded.wps.iter().zip(&plans).enumerate() {
+        let mut changes: Vec<(&str, FmValue)> =
+            plan.changes.iter().map(|(k, v)| (*k, v.clone())).collect();
+        if mirrored.contains(&i) {
+            changes.push(("lane", FmValue::Str("planned".into())));
+        }
+        if !changes.is_empty() {
             writes.push((wp.path.clone(), wp.file.edited(&changes, &OWNED_ORDER)));
         }
     }
@@ -1128,6 +1132,43 @@ fn read_meta(root: &Path, dir: &Path, warnings: &mut Vec<Diag>) -> Meta {
             Meta::Malformed(msg)
         }
     }
+}
+
+/// 3.1.1's phase-1 lane mirror: in a mission whose meta.json says `status_phase: 1`, seeding a WP
+/// also set an existing `lane:` key of its prompt file to `planned` (never adding the key; only
+/// when exactly one file is named for the WP and it is readable). The indices in `loaded.wps` of
+/// the files to edit; the edit is not a WP update in the JSON report, as in 3.1.1.
+fn phase1_lane_mirror(
+    loaded: &Loaded,
+    meta: &Map<String, Value>,
+    bootstrap: &Bootstrap,
+) -> HashSet<usize> {
+    let phase1 = meta
+        .get("status_phase")
+        .is_some_and(|v| crate::pyjson::strip(&crate::pyjson::str_of(v)) == "1");
+    if !phase1 {
+        return HashSet::new();
+    }
+    bootstrap
+        .new_events
+        .iter()
+        .filter_map(|e| {
+            let id = &e.wp_id;
+            if loaded.file_ids.iter().filter(|f| *f == id).count() != 1 {
+                return None;
+            }
+            let i = *loaded.index.get(id)?;
+            let file = &loaded.wps[i].file;
+            file.key_span("lane")?;
+            let lane = file.meta.lane.as_deref().map(str::trim);
+            let lane = if lane == Some("doing") {
+                Some("in_progress")
+            } else {
+                lane
+            };
+            (lane != Some("planned")).then_some(i)
+        })
+        .collect()
 }
 
 /// The status bootstrap: one `planned` event per WP the log does not know yet.

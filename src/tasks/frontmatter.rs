@@ -73,6 +73,8 @@ pub struct WpMeta {
     pub authoritative_surface: Option<String>,
     /// `scope` (not in 3.1.1's schema; read so later stages can see it).
     pub scope: Option<String>,
+    /// `lane` (a legacy key), if a string.
+    pub lane: Option<String>,
 }
 
 /// A WP prompt file, read and located.
@@ -272,6 +274,7 @@ impl WpFile {
             owned_files: opt_list("owned_files", false)?,
             authoritative_surface: opt_str("authoritative_surface")?,
             scope: opt_str("scope").ok().flatten(),
+            lane: opt_str("lane").ok().flatten(),
         };
         // 3.1.1's raw check: the text between the first two `---` anywhere in the file (not
         // line-based, and nothing when a BOM precedes the first `---`), searched for a line

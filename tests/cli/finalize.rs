@@ -563,6 +563,35 @@ fn a_meta_json_3_1_1_could_not_use_stops_the_run_as_it_did_and_writes_nothing() 
 }
 
 #[test]
+fn a_phase_1_mission_mirrors_the_seeded_lane_into_an_existing_lane_key() {
+    for (meta, lane_after) in [
+        (
+            "{\"mission_id\": \"m\", \"status_phase\": \"1\"}",
+            "lane: planned\n",
+        ),
+        (
+            "{\"mission_id\": \"m\", \"status_phase\": 1}",
+            "lane: planned\n",
+        ),
+        ("{\"mission_id\": \"m\"}", "lane: doing\n"),
+    ] {
+        let p = pair("lane: doing\n");
+        std::fs::write(p.mission().join("meta.json"), meta).expect("write");
+        git(p.root(), &["commit", "-qam", "meta"]);
+        let (code, json) = p.json(&[]);
+        assert_eq!(code, 0, "{json}");
+        let wp2 = p.read("tasks/WP02-b.md");
+        assert!(wp2.contains(lane_after), "{meta}: {wp2}");
+        // WP01 has no lane key: none is added.
+        assert!(!p.read("tasks/WP01-a.md").contains("lane:"));
+        // Seeded once: a second run changes nothing.
+        let before = p.snapshot();
+        assert_eq!(p.json(&[]).0, 0);
+        assert_eq!(p.snapshot(), before);
+    }
+}
+
+#[test]
 fn the_example_project_finalizes() {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_tree(
