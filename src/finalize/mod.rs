@@ -224,10 +224,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     // JSON that is not an object, stopped it there.
     let mut meta_warnings = Vec::new();
     let meta_read = read_meta(root, &mission.dir, &mut meta_warnings);
-    if let Some(error) = meta_read.early_failure() {
-        let diag = Diag::error("mission::meta-unusable", error.clone())
-            .with_help("meta.json must be a UTF-8 JSON object (as `spec-kitty agent mission create` writes it); fix or recreate it");
-        let mut f = Failure::with_error_text(diag, error);
+    if let Some(mut f) = meta_read.early_failure() {
         f.diagnostics.append(&mut meta_warnings);
         return Err(f);
     }
@@ -296,14 +293,14 @@ fn finalize_on(
     let bootstrap = plan_bootstrap(&loaded, &existing_events);
     // A meta.json that 3.1.1 could not use stopped it (after it had written files; here before).
     let seeding = !opts.validate_only && !opts.check && !bootstrap.new_events.is_empty();
-    if let Some(error) = seeding
+    if let Some(mut f) = seeding
         .then(|| meta_read.seeding_failure(&loaded.dir.join("meta.json")))
         .flatten()
     {
-        let diag = Diag::error("mission::meta-unusable", error.clone()).with_help(
-            "meta.json must be a JSON object (as `spec-kitty agent mission create` writes it); fix or recreate it",
-        );
-        let mut f = Failure::with_error_text(diag, error);
+        // The meta-unreadable warning says the same thing, at the same place.
+        loaded
+            .warnings
+            .retain(|w| w.code != "mission::meta-unreadable");
         f.diagnostics.append(&mut loaded.warnings);
         return Err(f);
     }
@@ -1047,11 +1044,18 @@ enum Meta {
     /// A JSON object.
     Object(Map<String, Value>),
     /// Valid JSON that is not an object.
-    NotObject(Value),
+    NotObject(Value, Place),
     /// Not JSON: Python's message.
-    Malformed(String),
+    Malformed(String, Place),
     /// Not UTF-8: Python's message (3.1.1 did not catch this one: it always stopped).
-    NotUtf8(String),
+    NotUtf8(String, Place),
+}
+
+/// Where in meta.json a problem is, for the diagnostic.
+struct Place {
+    source: Source,
+    span: std::ops::Range<usize>,
+    label: &'static str,
 }
 
 impl Meta {
@@ -1065,25 +1069,54 @@ impl Meta {
 
     /// What 3.1.1 stopped with at once, reading the target branch from meta.json: a decode error,
     /// or `meta.get(...)` on JSON that is not an object.
-    fn early_failure(&self) -> Option<String> {
+    fn early_failure(&self) -> Option<Failure> {
         match self {
-            Meta::NotUtf8(msg) => Some(msg.clone()),
-            Meta::NotObject(v) => Some(format!(
-                "'{}' object has no attribute 'get'",
-                crate::pyjson::type_name(v)
-            )),
+            Meta::NotUtf8(msg, place) => Some(meta_failure(msg.clone(), place)),
+            Meta::NotObject(v, place) => {
+                let json_kind = match v {
+                    Value::Array(_) => "an array",
+                    Value::String(_) => "a string",
+                    Value::Number(_) => "a number",
+                    Value::Bool(_) => "a boolean",
+                    _ => "null",
+                };
+                let mut f = meta_failure(
+                    format!(
+                        "'{}' object has no attribute 'get'",
+                        crate::pyjson::type_name(v)
+                    ),
+                    place,
+                );
+                if let Some(d) = f.diagnostics.first_mut() {
+                    d.message = format!(
+                        "`{}` holds {json_kind}, not a JSON object",
+                        place.source.name
+                    );
+                }
+                Some(f)
+            }
             _ => None,
         }
     }
 
     /// What 3.1.1 stopped with later: malformed JSON once the status bootstrap seeded anything
     /// (`load_meta`, for status.json).
-    fn seeding_failure(&self, path: &Path) -> Option<String> {
+    fn seeding_failure(&self, path: &Path) -> Option<Failure> {
         match self {
-            Meta::Malformed(msg) => Some(format!("Malformed JSON in {}: {msg}", path.display())),
+            Meta::Malformed(msg, place) => Some(meta_failure(
+                format!("Malformed JSON in {}: {msg}", path.display()),
+                place,
+            )),
             _ => None,
         }
     }
+}
+
+fn meta_failure(error: String, place: &Place) -> Failure {
+    let diag = Diag::error("mission::meta-unusable", error.clone())
+        .at(&place.source, place.span.clone(), place.label)
+        .with_help("meta.json must be a UTF-8 JSON object (as `spec-kitty agent mission create` writes it); fix or recreate it");
+    Failure::with_error_text(diag, error)
 }
 
 fn read_meta(root: &Path, dir: &Path, warnings: &mut Vec<Diag>) -> Meta {
@@ -1107,29 +1140,55 @@ fn read_meta(root: &Path, dir: &Path, warnings: &mut Vec<Diag>) -> Meta {
     };
     let text = match crate::utf8::decode(&bytes) {
         Ok(t) => t,
-        Err(e) => return Meta::NotUtf8(e.to_string()),
+        Err(e) => {
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            let end = (e.start + '\u{fffd}'.len_utf8()).min(lossy.len());
+            let place = Place {
+                source: Source::new(display, lossy),
+                span: e.start..end,
+                label: "not UTF-8",
+            };
+            return Meta::NotUtf8(e.to_string(), place);
+        }
     };
-    let parsed = match crate::pyjson::check(text) {
+    let place = |span: std::ops::Range<usize>, label| Place {
+        source: Source::new(display.clone(), text.to_owned()),
+        span,
+        label,
+    };
+    match crate::pyjson::check(text) {
         Ok(_) => match crate::pyjson::to_value(text) {
-            Some(Value::Object(m)) => return Meta::Object(m),
-            Some(v) => Ok(v),
-            None => Err("a lone surrogate escape".to_owned()),
+            Some(Value::Object(m)) => Meta::Object(m),
+            Some(v) => {
+                let start = text.len() - text.trim_start().len();
+                let end = text.trim_end().len().max(start);
+                Meta::NotObject(v, place(start..end, "not a JSON object"))
+            }
+            None => Meta::Malformed("a lone surrogate escape".to_owned(), place(0..0, "here")),
         },
-        Err(r) => Err(r.python_text(text)),
-    };
-    match parsed {
-        Ok(v) => Meta::NotObject(v),
-        Err(msg) => {
+        Err(r) => {
+            let msg = r.python_text(text);
+            let at = match r {
+                crate::pyjson::Rejection::Decode { pos, .. } => {
+                    text.char_indices().nth(pos).map_or(text.len(), |(b, _)| b)
+                }
+                crate::pyjson::Rejection::TooDeep(_) => 0,
+            };
             warnings.push(
                 Diag::warning(
                     "mission::meta-unreadable",
                     format!("Failed to read meta.json for event emission: {msg}"),
                 )
+                .at(
+                    &Source::new(display.clone(), text.to_owned()),
+                    at..at,
+                    "here",
+                )
                 .with_help(format!(
                     "fix the JSON in `{display}`; finalize stops before seeding the status log while it is unreadable"
                 )),
             );
-            Meta::Malformed(msg)
+            Meta::Malformed(msg, place(at..at, "here"))
         }
     }
 }
