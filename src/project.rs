@@ -109,15 +109,24 @@ pub fn resolve_mission(
     let missions = list_missions(root);
     let wanted = flag.map(str::trim).filter(|s| !s.is_empty());
     match wanted {
-        Some(name) => {
+        Some(flag_name) => {
+            // 3.1.1 joined the name onto `kitty-specs/` as a path, which normalises `001-m/` and
+            // `./001-m` to `001-m`.
+            let parts: Vec<&str> = flag_name
+                .split('/')
+                .filter(|p| !p.is_empty() && *p != ".")
+                .collect();
+            let name = match parts.as_slice() {
+                [one] => *one,
+                _ => flag_name,
+            };
             let by_name = !name.contains(['/', '\\']) && name != "." && name != "..";
             if by_name && missions.iter().any(|m| m == name) {
                 return Ok(mission_ref(root, name));
             }
-            if let Some(slug) = missions
-                .iter()
-                .find(|m| read_mission_id(&root.join(SPECS_DIR).join(m)).as_deref() == Some(name))
-            {
+            if let Some(slug) = missions.iter().find(|m| {
+                read_mission_id(&root.join(SPECS_DIR).join(m)).as_deref() == Some(flag_name)
+            }) {
                 return Ok(mission_ref(root, slug));
             }
         }
@@ -221,4 +230,28 @@ pub fn rel_path(root: &Path, path: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mission_flag_is_read_as_3_1_1_joined_it_onto_kitty_specs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let m = dir.path().join(SPECS_DIR).join("001-m");
+        std::fs::create_dir_all(&m).expect("mkdir");
+        std::fs::write(m.join("meta.json"), r#"{"mission_id": "01ABC"}"#).expect("write");
+        std::fs::create_dir_all(dir.path().join(SPECS_DIR).join("002-n")).expect("mkdir");
+        for ok in ["001-m", "001-m/", "./001-m", " 001-m ", "001-m/.", "01ABC"] {
+            let r = resolve_mission(dir.path(), Some(ok), "x", false);
+            assert_eq!(r.map(|r| r.slug).ok().as_deref(), Some("001-m"), "{ok}");
+        }
+        for bad in ["kitty-specs/001-m", "001-m/tasks", "..", "", "003"] {
+            assert!(
+                resolve_mission(dir.path(), Some(bad), "x", false).is_err(),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -421,8 +421,9 @@ pub(crate) fn ownership(
     Ok(owners.into_values().collect())
 }
 
-/// The first WP file that is not UTF-8: 3.1.1 failed when its main loop read it, after the
-/// requirement and dependency checks (which had treated the WP as having no frontmatter).
+/// The first WP file that is not UTF-8 or cannot be read at all (a directory named like one): 3.1.1
+/// failed when its main loop read it, after the requirement and dependency checks (which had
+/// treated the WP as having no frontmatter).
 pub(crate) fn undecodable(loaded: &Loaded) -> Result<(), Failure> {
     match loaded.undecodable.first() {
         Some((_, f)) => Err(f.clone()),

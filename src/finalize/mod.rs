@@ -333,6 +333,21 @@ fn finalize_on(
             changes.push(("lane", FmValue::Str("planned".into())));
         }
         if !changes.is_empty() {
+            // 3.1.1 wrote the whole frontmatter back from its model, so a list it had read from
+            // text (`dependencies: WP01`) was written as a list.
+            let meta = &wp.file.meta;
+            for (key, text, value) in [
+                ("dependencies", meta.dependencies_text, &meta.dependencies),
+                (
+                    "requirement_refs",
+                    meta.requirement_refs_text,
+                    &meta.requirement_refs,
+                ),
+            ] {
+                if text && !changes.iter().any(|(k, _)| *k == key) {
+                    changes.push((key, FmValue::List(value.clone().unwrap_or_default())));
+                }
+            }
             writes.push((wp.path.clone(), wp.file.edited(&changes, &OWNED_ORDER)));
         }
     }
@@ -395,6 +410,8 @@ fn finalize_on(
             "risk_report".into(),
             serde_json::json!({"overall_score": report.overall, "threshold": report.threshold}),
         );
+        // 3.1.1 printed the breakdown before the error.
+        f.preamble = report.lines();
         return Err(f);
     }
 
@@ -529,13 +546,14 @@ fn finalize_on(
         Some(hash) => {
             lines.push(format!("✓ Tasks committed to {branch}"));
             lines.push(format!("Commit: {}", &hash[..hash.len().min(7)]));
+            // 3.1.1 printed the count only with a commit.
+            lines.push(format!(
+                "Updated {} WP files with dependencies",
+                updated.len()
+            ));
         }
         None => lines.push("Tasks unchanged, no commit needed".to_owned()),
     }
-    lines.push(format!(
-        "Updated {} WP files with dependencies",
-        updated.len()
-    ));
     Ok(Report {
         payload,
         lines,
@@ -719,7 +737,7 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
     let mut names: Vec<String> = std::fs::read_dir(&tasks_dir)
         .map_err(|e| Failure::simple(crate::diagnostics::io_error("io::read", &tasks_dir, &e)))?
         .flatten()
-        .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
+        // 3.1.1's `glob("WP*.md")` matched directories too (and then could not read them).
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|n| n.starts_with("WP") && n.ends_with(".md"))
         .collect();
@@ -741,13 +759,17 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
                     Some(f),
                 )
             }
-            Err(ReadError::Io(e)) => (
-                Err(Diag::warning(
-                    "wp::unreadable",
-                    format!("cannot read `{display}`: {e}"),
-                )),
-                None,
-            ),
+            Err(ReadError::Io(e)) => {
+                // 3.1.1 counted it as having no refs, then failed reading it in its main loop
+                // with Python's OSError text.
+                let diag = Diag::error("wp::unreadable", format!("cannot read `{display}`: {e}"))
+                    .with_help("make it a readable WP prompt file, or move it out of tasks/");
+                let error = python_os_error(&e, &path);
+                (
+                    Err(diag.clone()),
+                    Some(Failure::with_error_text(diag, error)),
+                )
+            }
         };
         bootstrap_ids.push(parsed.as_ref().ok().map(|f| f.meta.work_package_id.clone()));
         let Some(id) = file_wp_id(&name) else {
@@ -794,6 +816,23 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
 fn not_utf8(root: &Path, path: &Path, error: &utf8::DecodeError, lossy: String) -> Failure {
     let diag = crate::diagnostics::not_utf8(&rel_path(root, path), error, lossy);
     Failure::with_error_text(diag, error.to_string())
+}
+
+/// Python's `str(OSError)`: `[Errno 21] Is a directory: '/abs/path'`.
+fn python_os_error(e: &std::io::Error, path: &Path) -> String {
+    let text = e.to_string();
+    match e.raw_os_error() {
+        Some(code) => {
+            let reason = text
+                .strip_suffix(&format!(" (os error {code})"))
+                .unwrap_or(&text);
+            format!(
+                "[Errno {code}] {reason}: {}",
+                crate::util::py_str(&path.display().to_string())
+            )
+        }
+        None => text,
+    }
 }
 
 /// The WP id a prompt file's name gives: `WP01-x.md`, `WP01_x.md`, `WP01.md` → `WP01`.

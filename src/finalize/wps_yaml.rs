@@ -57,13 +57,27 @@ pub fn load(path: &Path, display: &str) -> Result<Manifest, Failure> {
         yaml_serde::from_str(&text).map_err(|e| fail(display, e.to_string()))?
     };
     let Value::Mapping(top) = &value else {
-        return Err(fail(
+        // 3.1.1's words: it called `.get` on whatever the file held.
+        let py_type = match &value {
+            Value::Null => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Number(n) if n.is_f64() => "float",
+            Value::Number(_) => "int",
+            Value::String(_) => "str",
+            Value::Sequence(_) => "list",
+            Value::Mapping(_) | Value::Tagged(_) => "object",
+        };
+        let mut f = fail(
             display,
-            format!(
-                "the file must be a mapping with a `work_packages` list, not {}",
+            format!("'{py_type}' object has no attribute 'get'"),
+        );
+        if let Some(d) = f.diagnostics.first_mut() {
+            d.message = format!(
+                "`{display}` holds {}, not a mapping with a `work_packages` list",
                 kind(&value)
-            ),
-        ));
+            );
+        }
+        return Err(f);
     };
     let items = match top.get("work_packages") {
         None => return Err(fail(display, "`work_packages`: field required".into())),

@@ -75,6 +75,10 @@ pub struct WpMeta {
     pub scope: Option<String>,
     /// `lane` (a legacy key), if a string.
     pub lane: Option<String>,
+    /// `dependencies` was written as text (`WP01, WP02`) rather than a list.
+    pub dependencies_text: bool,
+    /// `requirement_refs` was written as text rather than a list.
+    pub requirement_refs_text: bool,
 }
 
 /// A WP prompt file, read and located.
@@ -96,6 +100,14 @@ pub struct WpFile {
     pub raw_has_dependencies: bool,
     /// The same raw check for `requirement_refs`.
     pub raw_has_requirement_refs: bool,
+    /// Where 3.1.1's raw-check region ends (the second `---` of the file), if the file starts
+    /// with `---`.
+    raw_end: Option<usize>,
+    /// The parsed frontmatter mapping.
+    mapping: yaml_serde::Mapping,
+    /// Whether every top-level key sits on its own `key:` line (a block mapping), so that keys can
+    /// be edited in place. A flow mapping (`{a: 1}`) or explicit keys (`? a`) cannot.
+    block_layout: bool,
 }
 
 impl WpFile {
@@ -275,18 +287,28 @@ impl WpFile {
             authoritative_surface: opt_str("authoritative_surface")?,
             scope: opt_str("scope").ok().flatten(),
             lane: opt_str("lane").ok().flatten(),
+            dependencies_text: matches!(get("dependencies"), Some(Value::String(_))),
+            requirement_refs_text: matches!(get("requirement_refs"), Some(Value::String(_))),
         };
         // 3.1.1's raw check: the text between the first two `---` anywhere in the file (not
         // line-based, and nothing when a BOM precedes the first `---`), searched for a line
         // `^\s*key\s*:`.
-        let raw_region = text
+        let raw_end = text
             .strip_prefix("---")
-            .and_then(|rest| rest.find("---").map(|end| &rest[..end]))
-            .unwrap_or("");
+            .and_then(|rest| rest.find("---"))
+            .map(|end| end + 3);
+        let raw_region = raw_end.map_or("", |end| &text[3..end]);
+        let block_layout = keys.len() == map.len()
+            && map
+                .keys()
+                .all(|k| matches!(k, Value::String(name) if keys.iter().any(|b| &b.key == name)));
         Ok(WpFile {
             file_name: file_name.to_owned(),
             raw_has_dependencies: RAW_DEPENDENCIES.is_match(raw_region),
             raw_has_requirement_refs: RAW_REQUIREMENT_REFS.is_match(raw_region),
+            raw_end,
+            mapping: map.clone(),
+            block_layout,
             yaml,
             keys,
             meta,
@@ -311,8 +333,60 @@ impl WpFile {
 
     /// The whole text with `changes` applied: a changed key's lines are replaced in place; a
     /// missing key is inserted after the nearest key that precedes it in `order`, or at the end.
+    ///
+    /// 3.1.1 wrote the file back without a BOM, so an edited file loses its BOM (otherwise 3.1.1's
+    /// raw key check, which a BOM defeats, would ask for the same edit on every run). For the same
+    /// reason a raw-checked key (`dependencies`, `requirement_refs`) that sits after a stray `---`
+    /// in the frontmatter (a comment like `# --- ownership ---`) moves to the top of the block.
+    /// A frontmatter that is not a block mapping is rewritten whole, in block style, as 3.1.1
+    /// rewrote every frontmatter.
     pub fn edited(&self, changes: &[(&str, FmValue)], order: &[&str]) -> String {
+        let full: &str = &self.source.text;
+        let bom = if full.starts_with('\u{feff}') { 3 } else { 0 };
+        if !self.block_layout
+            && let Some(yaml) = self.rewritten_yaml(changes, order)
+        {
+            return format!(
+                "{}{yaml}{}",
+                &full[bom..self.yaml.start],
+                &full[self.yaml.end..]
+            );
+        }
+        let edited = self.edited_in_place(changes, order);
+        edited[bom..].to_owned()
+    }
+
+    /// The whole mapping with `changes` applied, serialised in block style.
+    fn rewritten_yaml(&self, changes: &[(&str, FmValue)], order: &[&str]) -> Option<String> {
+        let mut map = self.mapping.clone();
+        let mut changes: Vec<&(&str, FmValue)> = changes.iter().collect();
+        changes.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(order.len()));
+        for (key, value) in changes {
+            let v = match value {
+                FmValue::Str(s) => Value::String(s.clone()),
+                FmValue::List(l) => Value::Sequence(l.iter().cloned().map(Value::String).collect()),
+            };
+            map.insert(Value::String((*key).to_owned()), v);
+        }
+        let yaml = yaml_serde::to_string(&Value::Mapping(map)).ok()?;
+        Some(if self.newline == "\n" {
+            yaml
+        } else {
+            yaml.replace('\n', self.newline)
+        })
+    }
+
+    fn edited_in_place(&self, changes: &[(&str, FmValue)], order: &[&str]) -> String {
         let text: &str = &self.source.text;
+        // A raw-checked key after the raw region's end is moved to the top of the block.
+        let relocate = |key: &str, block: &KeyBlock| {
+            let raw_has = match key {
+                "dependencies" => self.raw_has_dependencies,
+                "requirement_refs" => self.raw_has_requirement_refs,
+                _ => return false,
+            };
+            !raw_has && self.raw_end.is_some_and(|end| block.range.start >= end)
+        };
         // (position, kind, rank, replaced range end, new text). At one position, insertions (kind
         // 0) come before the replacement of the block that starts there (kind 1), and insertions
         // among themselves follow `order`; otherwise the cursor would pass an insertion point.
@@ -321,7 +395,18 @@ impl WpFile {
         for (key, value) in changes {
             let rendered = render(key, value, self.newline);
             if let Some(block) = self.keys.iter().find(|b| b.key == *key) {
-                patches.push((block.range.start, 1, rank(key), block.range.end, rendered));
+                if relocate(key, block) {
+                    patches.push((
+                        block.range.start,
+                        1,
+                        rank(key),
+                        block.range.end,
+                        String::new(),
+                    ));
+                    patches.push((self.yaml.start, 0, rank(key), self.yaml.start, rendered));
+                } else {
+                    patches.push((block.range.start, 1, rank(key), block.range.end, rendered));
+                }
                 continue;
             }
             let idx = rank(key);

@@ -486,7 +486,8 @@ fn wps_yaml_entries_follow_3_1_1_schema() {
             "work_packages.0.id",
         ),
         ("work_packages:\n", "work_packages"),
-        ("- id: WP01\n", "mapping"),
+        ("- id: WP01\n", "'list' object has no attribute 'get'"),
+        ("# nothing\n", "'NoneType' object has no attribute 'get'"),
     ] {
         let p = pair("");
         std::fs::write(p.mission().join("wps.yaml"), yaml).expect("write");
@@ -592,6 +593,72 @@ fn a_phase_1_mission_mirrors_the_seeded_lane_into_an_existing_lane_key() {
 }
 
 #[test]
+fn a_directory_named_like_a_wp_file_fails_as_3_1_1_failed() {
+    // Its section gives it refs: 3.1.1 got as far as reading it, and failed with Python's error.
+    let p = Project::new(
+        SPEC,
+        "## WP01\n## WP02\n## WP03\n**Requirement Refs**: FR-001\n",
+        &[
+            ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "")),
+            ("WP02-b.md", &wp("WP02", "FR-002", "src/b/**", "")),
+        ],
+    );
+    let dir = p.mission().join("tasks/WP03-c.md");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("notes.txt"), "x").expect("write");
+    let before = p.snapshot();
+    let (code, json) = p.json(&[]);
+    assert_eq!(code, 1, "{json}");
+    assert_eq!(
+        json["error"].as_str(),
+        Some(format!("[Errno 21] Is a directory: '{}'", dir.display()).as_str())
+    );
+    assert_eq!(p.snapshot(), before);
+    let (_, _, stderr) = p.finalize(&[]);
+    assert!(stderr.contains("wp::unreadable"), "{stderr}");
+}
+
+#[test]
+fn edits_settle_after_one_run_where_3_1_1_rewrite_settled() {
+    let flow = "---\n{work_package_id: WP02, title: Two, requirement_refs: [FR-002], execution_mode: code_change, owned_files: [src/b/**], authoritative_surface: src/b/}\n---\n# WP02\n".to_owned();
+    let explicit = "---\nwork_package_id: WP02\n? requirement_refs\n: [FR-002]\nexecution_mode: code_change\nowned_files: [src/b/**]\nauthoritative_surface: src/b/\n---\n# WP02\n".to_owned();
+    let bom = format!("\u{feff}{}", wp("WP02", "FR-002", "src/b/**", ""));
+    let comment = wp("WP02", "FR-002", "src/b/**", "").replacen(
+        "requirement_refs",
+        "# --- ownership ---\nrequirement_refs",
+        1,
+    );
+    let text_lists = wp("WP02", "FR-002", "src/b/**", "dependencies: WP01\n")
+        .replace("requirement_refs: [FR-002]", "requirement_refs: FR-002");
+    for wp2 in [flow, explicit, bom, comment, text_lists] {
+        let p = Project::new(
+            SPEC,
+            "## WP01\n**Dependencies**: none\n## WP02\nDepends on WP01\n",
+            &[
+                ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "")),
+                ("WP02-b.md", &wp2),
+            ],
+        );
+        let (code, json) = p.json(&[]);
+        assert_eq!(code, 0, "{wp2}: {json}");
+        let written = p.read("tasks/WP02-b.md");
+        assert!(!written.starts_with('\u{feff}'), "{written}");
+        assert_eq!(frontmatter_deps(&written), ["WP01"], "{written}");
+        let (code, json) = p.json(&["--validate-only"]);
+        assert_eq!(code, 0, "{written}: {json}");
+        assert_eq!(json["would_modify"], serde_json::json!([]), "{written}");
+        assert_eq!(json["unchanged"], serde_json::json!(["WP01", "WP02"]));
+        // Lists are lists, comments stay.
+        let v: yaml_serde::Value =
+            yaml_serde::from_str(written.split("---\n").nth(1).unwrap_or_default()).expect("yaml");
+        assert!(v["requirement_refs"].is_sequence(), "{written}");
+        if wp2.contains("# --- ownership ---") {
+            assert!(written.contains("# --- ownership ---\n"), "{written}");
+        }
+    }
+}
+
+#[test]
 fn the_example_project_finalizes() {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_tree(
@@ -659,6 +726,14 @@ fn parallelization_risk_warns_and_blocks_by_policy() {
         serde_json::json!({"overall_score": 0.24, "threshold": 0.2})
     );
     assert_eq!(p.snapshot(), before, "a blocked run writes nothing");
+    // Human mode: the breakdown, then the error.
+    let (code, stdout, stderr) = p.finalize(&[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        "Branch: main (target for this mission)\n⚠ Parallelization risk: 0.24 (threshold: 0.20)\n  lane-a ↔ lane-b: 0.24\n    shared dir: src/app\n    shared dir: src/app/views\n"
+    );
+    assert!(stderr.contains("lanes::parallelization-risk"), "{stderr}");
 
     std::fs::write(p.root().join(".kittify/config.yaml"), "vcs:\n  type: git\n").expect("write");
     git(p.root(), &["commit", "-qam", "default policy"]);
