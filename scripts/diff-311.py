@@ -152,7 +152,10 @@ def written_state(root):
         try:
             data = yaml.safe_load(fm) or {}
         except Exception:
-            data = {"unparsed": fm}
+            try:  # PyYAML refuses a tab inside a flow list, which ruamel (3.1.1's reader) accepts
+                data = yaml.safe_load(fm.replace("\t", " ")) or {}
+            except Exception:
+                data = {"unparsed": fm}
         state[name] = {k: data.get(k) for k in OWNED_KEYS}
     lanes = os.path.join(m, "lanes.json")
     if os.path.exists(lanes):

@@ -714,6 +714,11 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
     // 3.1.1 read tasks.md only without wps.yaml (which regenerates it), so only then can an
     // undecodable tasks.md fail the run.
     let tasks_md = match utf8::read_to_string(&tasks_path) {
+        // Python's text mode read `\r\n` and a lone `\r` as `\n` (universal newlines).
+        Ok(t) if wps_yaml.is_none() && t.contains('\r') => Some(Source::new(
+            rel_path(root, &tasks_path),
+            t.replace("\r\n", "\n").replace('\r', "\n"),
+        )),
         Ok(t) => Some(Source::new(rel_path(root, &tasks_path), t)),
         Err(ReadError::Decode { error, lossy }) if wps_yaml.is_none() => {
             return Err(not_utf8(root, &tasks_path, &error, lossy));

@@ -145,7 +145,7 @@ fn build_dep_sections(
             // Dependencies heading (FR-301), or at the end of the file.
             None => headings
                 .iter()
-                .find(|o| o.rule == Rule::h2_heading && o.start >= h.end)
+                .find(|o| o.start >= h.end && ends_final_section(text, o))
                 .map_or(text.len(), |o| o.start),
         };
         let body = id_span.end..end.max(id_span.end);
@@ -161,6 +161,24 @@ fn build_dep_sections(
         });
     }
     Ok(())
+}
+
+/// Whether a heading line ends the final WP section: 3.1.1 stopped at any line starting `## `
+/// unless its own regex saw a WP heading there, or the line alone (stripped) is a Dependencies
+/// heading. A requirement-only heading (`## WP02é`) therefore ends it, and so does `## ` followed
+/// by `Dependencies` on the next line.
+fn ends_final_section(text: &str, h: &Heading) -> bool {
+    if !text[h.start..].starts_with("## ") {
+        return false;
+    }
+    match h.rule {
+        Rule::h2_heading | Rule::req_heading => true,
+        Rule::deps_heading => text[h.start..line_end(text, h.start)]
+            .to_ascii_lowercase()
+            .find("dependencies")
+            .is_none(),
+        _ => false,
+    }
 }
 
 fn line_end(text: &str, from: usize) -> usize {
@@ -218,11 +236,14 @@ fn scan_colon(text: &str, body: Span) -> Result<Vec<DepDecl>, ParseError> {
 fn scan_bullets(text: &str, body: Span, deps_headings: &[(usize, usize)]) -> Vec<DepDecl> {
     // (where the declaration starts, where its list starts)
     let mut lists: Vec<(usize, usize)> = Vec::new();
-    // The rest of the heading line is the section's first line; 3.1.1 tested it like any other.
-    let first_line_end = line_end(text, body.start).min(body.end);
-    let tail = &text[body.start..first_line_end];
-    if TasksParser::parse(Rule::deps_heading, tail).is_ok_and(|p| p.as_str().len() == tail.len()) {
-        lists.push((body.start, first_line_end + 1));
+    // The rest of the heading line is the section's first line; 3.1.1 tested it like any other
+    // (and the whitespace after its hashes may run onto the next lines).
+    if let Some(len) = TasksParser::parse(Rule::deps_heading, &text[body.clone()])
+        .ok()
+        .and_then(|mut p| p.next())
+        .map(|p| p.as_str().len())
+    {
+        lists.push((body.start, body.start + len));
     }
     // `deps_headings` is sorted by start: find the ones inside the body by binary search.
     let from = deps_headings.partition_point(|h| h.0 < body.start);
@@ -432,6 +453,19 @@ mod tests {
             one("## WP02\n#\n\n**Dependencies**  \n\n- WP01\n"),
             ["WP01"]
         );
+    }
+
+    #[test]
+    fn final_section_ends_where_3_1_1_ended_it() {
+        // `## WP02é` is no WP heading to Python's `re` but a `## ` line: it ends WP02's section.
+        assert!(one("## WP02\nx\n## WP02\u{e9}\n**Dependencies**: WP01\n").is_empty());
+        // `## ` with `Dependencies` only on the next line is not a Dependencies heading line.
+        assert!(one("## WP02\nx\n## \nDependencies\n- WP01\n").is_empty());
+        // `## Dependencies` itself does not end it.
+        assert_eq!(one("## WP02\nx\n## Dependencies\n- WP01\n"), ["WP01"]);
+        // The heading's own tail may open a Dependencies heading that runs onto the next line.
+        assert_eq!(one("## WP02####\n**Dependencies**\n- WP01\n"), ["WP01"]);
+        assert!(one("## WP02 ####\n**Dependencies**\n- WP01\n").is_empty());
     }
 
     #[test]

@@ -659,6 +659,25 @@ fn edits_settle_after_one_run_where_3_1_1_rewrite_settled() {
 }
 
 #[test]
+fn tasks_md_with_old_mac_line_endings_reads_as_3_1_1_read_it() {
+    // Python's text mode turned a lone `\r` into a line break.
+    let p = Project::new(
+        SPEC,
+        "## WP01\r**Dependencies**: none\r## WP02\rDepends on WP01\r",
+        &[
+            ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "")),
+            ("WP02-b.md", &wp("WP02", "FR-002", "src/b/**", "")),
+        ],
+    );
+    let (code, json) = p.json(&["--validate-only"]);
+    assert_eq!(code, 0, "{json}");
+    assert_eq!(
+        json["would_modify"][1]["changes"]["dependencies"],
+        serde_json::json!(["WP01"])
+    );
+}
+
+#[test]
 fn the_example_project_finalizes() {
     let dir = tempfile::tempdir().expect("tempdir");
     copy_tree(
