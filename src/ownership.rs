@@ -120,7 +120,6 @@ pub fn infer_surface(globs: &[String]) -> String {
                     break;
                 }
             }
-            let common: Vec<&str> = common.into_iter().filter(|s| !s.is_empty()).collect();
             if common.is_empty() {
                 String::new()
             } else {
@@ -547,6 +546,14 @@ fn subdirs(dir: &Path) -> Vec<std::path::PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn surface_keeps_empty_segments_as_3_1_1_did() {
+        let globs = |g: &[&str]| g.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(infer_surface(&globs(&["src//x/**", "src//y.py"])), "src//");
+        assert_eq!(infer_surface(&globs(&["/a/**", "/b/**"])), "/");
+        assert_eq!(infer_surface(&globs(&["a/**", "b/**"])), "");
+    }
 
     #[test]
     fn fnmatch_like_python() {
