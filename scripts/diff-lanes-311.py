@@ -4,7 +4,7 @@
 Random acyclic dependency maps of 1-12 WPs, each WP with a random execution mode (about 15 %
 planning), 1-3 owned globs from a pool that overlaps in every way 3.1.1 checked (prefixes,
 wildcards, brackets), and a body with surface words; about 3 % of WPs have no manifest. Compares
-3.1.1's `compute_lanes(...).to_dict()` and collapse report with `examples/lanes_json.rs`.
+3.1.1's `compute_lanes(...).to_dict()` and collapse report with `examples/diff311_harness.rs lanes`.
 
 Usage: diff-lanes-311.py VENV_PYTHON [COUNT] [SEED]
 """
@@ -52,7 +52,7 @@ print(json.dumps(out))
 '''
 data = json.dumps(cases)
 theirs = json.loads(subprocess.run([venv_py, "-c", PY], input=data, capture_output=True, text=True, check=True).stdout)
-ours = json.loads(subprocess.run(["cargo", "run", "-q", "--release", "--example", "lanes_json"], cwd=here,
+ours = json.loads(subprocess.run(["cargo", "run", "-q", "--release", "--example", "diff311_harness", "--", "lanes"], cwd=here,
                                  input=data, capture_output=True, text=True, check=True).stdout)
 bad = [i for i, (a, b) in enumerate(zip(theirs, ours)) if a != b]
 for i in sorted(bad, key=lambda i: len(json.dumps(cases[i])))[:3]:

@@ -5,7 +5,7 @@ Generates WP prompt texts from path fragments (`src/`, `tests/`, `kitty-specs/`,
 slashes, quotes and brackets around paths, trailing punctuation, Unicode spaces and zero-width
 characters) and planning/code signal words, then compares 3.1.1's `infer_ownership` (execution
 mode, owned_files, authoritative_surface, the broad-fallback warning) with
-`examples/infer_ownership_json.rs`.
+`examples/diff311_harness.rs ownership`.
 
 Usage: diff-ownership-311.py VENV_PYTHON [COUNT] [SEED]
 """
@@ -48,7 +48,7 @@ print(json.dumps(out))
 '''
 data = json.dumps(texts)
 theirs = json.loads(subprocess.run([venv_py, "-c", PY], input=data, capture_output=True, text=True, check=True).stdout)
-ours = json.loads(subprocess.run(["cargo", "run", "-q", "--release", "--example", "infer_ownership_json"], cwd=here,
+ours = json.loads(subprocess.run(["cargo", "run", "-q", "--release", "--example", "diff311_harness", "--", "ownership"], cwd=here,
                                  input=data, capture_output=True, text=True, check=True).stdout)
 bad = [i for i, (a, b) in enumerate(zip(theirs, ours)) if a != b]
 for i in sorted(bad, key=lambda i: len(texts[i]))[:5]:

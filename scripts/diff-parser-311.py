@@ -4,7 +4,7 @@
 Generates documents from heading, declaration, requirement and whitespace fragments (Unicode
 spaces, no-break spaces, form feeds, lone CRs, `WP02é`-style ids), parses each with 3.1.1's
 `parse_dependencies_from_tasks_md` and `_parse_requirement_refs_from_tasks_md` (run in the 3.1.1
-venv) and with `examples/tasks_parse_json.rs`, and prints the documents whose maps differ.
+venv) and with `examples/diff311_harness.rs parse`, and prints the documents whose maps differ.
 Three-or-more-digit ids (D6) and non-ASCII digits are left out of the generator.
 
 Usage: diff-parser-311.py VENV_PYTHON [COUNT] [SEED]
@@ -66,7 +66,7 @@ print(json.dumps(out))
 '''
 data = json.dumps(docs)
 theirs = json.loads(subprocess.run([venv_py, "-c", PY], input=data, capture_output=True, text=True, check=True).stdout)
-ours = json.loads(subprocess.run(["cargo", "run", "-q", "--release", "--example", "tasks_parse_json"], cwd=here,
+ours = json.loads(subprocess.run(["cargo", "run", "-q", "--release", "--example", "diff311_harness", "--", "parse"], cwd=here,
                                  input=data, capture_output=True, text=True, check=True).stdout)
 bad = [i for i, (a, b) in enumerate(zip(theirs, ours)) if a != b]
 for i in sorted(bad, key=lambda i: len(docs[i]))[:5]:
