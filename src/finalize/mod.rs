@@ -1252,12 +1252,16 @@ fn phase1_lane_mirror(
     if !phase1 {
         return HashSet::new();
     }
+    let mut files_per_id: HashMap<&str, usize> = HashMap::new();
+    for id in &loaded.file_ids {
+        *files_per_id.entry(id.as_str()).or_default() += 1;
+    }
     bootstrap
         .new_events
         .iter()
         .filter_map(|e| {
             let id = &e.wp_id;
-            if loaded.file_ids.iter().filter(|f| *f == id).count() != 1 {
+            if files_per_id.get(id.as_str()) != Some(&1) {
                 return None;
             }
             let i = *loaded.index.get(id)?;

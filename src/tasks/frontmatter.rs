@@ -307,7 +307,7 @@ impl WpFile {
             raw_has_dependencies: RAW_DEPENDENCIES.is_match(raw_region),
             raw_has_requirement_refs: RAW_REQUIREMENT_REFS.is_match(raw_region),
             raw_end,
-            mapping: map.clone(),
+            mapping: map,
             block_layout,
             yaml,
             keys,
@@ -584,7 +584,8 @@ fn plain_ok(s: &str) -> bool {
     if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
         return false;
     }
-    !resolves_to_non_string(s)
+    // Also what 3.1.1's reader (ruamel) types that other readers keep as text (`017`, `=`).
+    !resolves_to_non_string(s) && !super::schema::ruamel_non_string(s)
 }
 
 /// Whether a plain scalar would be read back as null, a boolean, a number or a timestamp.
