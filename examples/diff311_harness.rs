@@ -10,7 +10,10 @@
 //!   mission `001-m`;
 //! - `lanes`: `[dependency map, {wp: [mode, globs]}, {wp: body}]` → the lane manifest (without
 //!   `computed_at`, with the collapse report under `_collapse`), or `ERR <wp>`;
-//! - `overlap`: `{wp: [globs, authoritative_surface]}` → the sorted ownership errors.
+//! - `overlap`: `{wp: [globs, authoritative_surface]}` → the sorted ownership errors;
+//! - `edit`: `[WP file text, text]` → the file after finalize's edit that writes the text into
+//!   `planning_base_branch`, `branch_strategy` (with ` and more`), `dependencies` (`[text, WP02]`)
+//!   and `owned_files` (`[src/<text>/**]`), or null when the file is unreadable.
 #![allow(clippy::print_stdout)] // the output is the point
 
 use std::collections::{BTreeMap, HashMap};
@@ -33,10 +36,12 @@ fn main() -> Result<()> {
         "ownership" => ownership_cases(serde_json::from_str(&input)?),
         "lanes" => lanes_cases(serde_json::from_str(&input)?)?,
         "overlap" => overlap_cases(serde_json::from_str(&input)?),
+        "edit" => edit_cases(serde_json::from_str(&input)?),
         other => {
-            return Err(
-                format!("unknown mode {other:?}: parse, ownership, lanes or overlap").into(),
-            );
+            return Err(format!(
+                "unknown mode {other:?}: parse, ownership, lanes, overlap or edit"
+            )
+            .into());
         }
     };
     println!("{}", serde_json::to_string(&out)?);
@@ -147,6 +152,41 @@ fn overlap_cases(cases: Vec<BTreeMap<String, (Vec<String>, String)>>) -> Vec<Val
             }
             errors.sort();
             json!(errors)
+        })
+        .collect()
+}
+
+fn edit_cases(cases: Vec<(String, String)>) -> Vec<Value> {
+    use spec_kitty::tasks::frontmatter::{FmValue, WpFile};
+    let order = [
+        "dependencies",
+        "requirement_refs",
+        "planning_base_branch",
+        "merge_target_branch",
+        "branch_strategy",
+        "execution_mode",
+        "owned_files",
+        "authoritative_surface",
+    ];
+    cases
+        .into_iter()
+        .map(|(text, value)| {
+            let Ok(file) = WpFile::parse("WP01-x.md", "WP01-x.md", text) else {
+                return Value::Null;
+            };
+            let changes = [
+                (
+                    "dependencies",
+                    FmValue::List(vec![value.clone(), "WP02".into()]),
+                ),
+                ("planning_base_branch", FmValue::Str(value.clone())),
+                ("branch_strategy", FmValue::Str(format!("{value} and more"))),
+                (
+                    "owned_files",
+                    FmValue::List(vec![format!("src/{value}/**")]),
+                ),
+            ];
+            Value::String(file.edited(&changes, &order))
         })
         .collect()
 }

@@ -492,8 +492,9 @@ fn next_line(text: &str, from: usize) -> usize {
 }
 
 /// Finds the top-level keys of a block mapping and the lines each occupies. A key's block is its
-/// line plus the following indented lines and column-0 `- ` items; blank lines and column-0
-/// comments between keys belong to no key and are never touched.
+/// line plus the following indented lines and column-0 `- ` items (with any blank lines and
+/// column-0 comments among them); blank lines and column-0 comments between keys belong to no key
+/// and are never touched.
 pub fn locate_keys(text: &str, yaml: Range<usize>) -> Vec<KeyBlock> {
     let mut blocks: Vec<KeyBlock> = Vec::new();
     let mut pos = yaml.start;
@@ -521,9 +522,10 @@ pub fn locate_keys(text: &str, yaml: Range<usize>) -> Vec<KeyBlock> {
             } else {
                 current = None;
             }
-        } else if first == '#' {
-            current = None;
         }
+        // A column-0 comment (or a blank line) keeps the current block open: when list items
+        // follow it, they and the comment belong to the key above (`owned_files:` / `- a` /
+        // `# note` / `- b`). Between two keys it belongs to neither and is never touched.
         pos = end;
     }
     blocks
@@ -681,6 +683,21 @@ fn resolves_to_non_string(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comment_inside_a_list_belongs_to_its_key() {
+        let f = wp(
+            "---\nwork_package_id: WP01\nowned_files:\n- a\n# note\n- b\n# between\ntitle: T\n---\nbody\n",
+        );
+        let out = f.edited(
+            &[("owned_files", FmValue::List(vec!["c".into()]))],
+            &["owned_files"],
+        );
+        assert_eq!(
+            out,
+            "---\nwork_package_id: WP01\nowned_files:\n- c\n# between\ntitle: T\n---\nbody\n"
+        );
+    }
 
     #[test]
     fn raw_key_check_is_re2s() {
@@ -866,6 +883,7 @@ mod properties {
             Just(" [WP01, 'WP02']".to_owned()),
             Just("\n- a\n- 'b: c'".to_owned()),
             Just("\n  - a\n  - b".to_owned()),
+            Just("\n- a # c\n# note --- x\n\n- b".to_owned()),
             Just(" |\n  line one\n  line: two".to_owned()),
             Just(" 12".to_owned()),
             Just(" {tool: x, model: y}".to_owned()),
