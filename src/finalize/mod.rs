@@ -278,17 +278,12 @@ fn finalize_on(
     // Status bootstrap. 3.1.1 read the log only when some WP file has an id, and refused it
     // whole when a line was not an event.
     let events_path = loaded.dir.join(status::EVENTS_FILE);
-    let existing_events = if loaded.bootstrap_ids.iter().flatten().next().is_some() {
-        match status::read_events_strict(&events_path) {
-            Ok(events) => events,
-            Err(e) => {
-                let mut f = corrupt_log_failure(root, &events_path, e);
-                f.diagnostics.append(&mut loaded.warnings);
-                return Err(f);
-            }
+    let existing_events = match read_log_as_311(root, &loaded) {
+        Ok(events) => events,
+        Err(mut f) => {
+            f.diagnostics.append(&mut loaded.warnings);
+            return Err(f);
         }
-    } else {
-        Vec::new()
     };
     let bootstrap = plan_bootstrap(&loaded, &existing_events);
     // A meta.json that 3.1.1 could not use stopped it (after it had written files; here before).
@@ -1079,6 +1074,43 @@ fn plan_wp(
         owned_files,
         surface,
     }
+}
+
+/// The status log as 3.1.1's bootstrap read it: only when some WP file has an id, and refused
+/// whole when a line is not an event.
+fn read_log_as_311(root: &Path, loaded: &Loaded) -> Result<Vec<Event>, Failure> {
+    if loaded.bootstrap_ids.iter().flatten().next().is_none() {
+        return Ok(Vec::new());
+    }
+    let events_path = loaded.dir.join(status::EVENTS_FILE);
+    status::read_events_strict(&events_path).map_err(|e| corrupt_log_failure(root, &events_path, e))
+}
+
+/// The checks finalize makes on meta.json and the status log, for `spec-kitty lint`: what would
+/// stop a real run (a meta.json that is not UTF-8 or not an object; a corrupt event log; malformed
+/// meta.json when there are WPs to seed) and the malformed-meta.json warning. A missing meta.json
+/// is no problem there.
+pub(crate) fn state_checks(root: &Path, loaded: &Loaded) -> Vec<Diag> {
+    let mut diags = Vec::new();
+    let meta = read_meta(root, &loaded.dir, &mut diags);
+    diags.retain(|d| d.code != "mission::meta-missing");
+    if let Some(f) = meta.early_failure() {
+        return f.diagnostics;
+    }
+    let events = match read_log_as_311(root, loaded) {
+        Ok(events) => events,
+        Err(f) => {
+            diags.extend(f.diagnostics);
+            return diags;
+        }
+    };
+    if !plan_bootstrap(loaded, &events).new_events.is_empty()
+        && let Some(f) = meta.seeding_failure(&loaded.dir.join("meta.json"))
+    {
+        diags.retain(|d| d.code != "mission::meta-unreadable");
+        diags.extend(f.diagnostics);
+    }
+    diags
 }
 
 /// meta.json as finalize found it.

@@ -140,6 +140,7 @@ fn lint_on(root: &Path, mission: &MissionRef, branch: &str) -> MissionLint {
         }
         Err(f) => diags.extend(f.diagnostics),
     }
+    diags.extend(finalize::state_checks(root, &loaded));
     diags.extend(std::mem::take(&mut loaded.warnings));
 
     // Lint rules.

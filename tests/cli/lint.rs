@@ -104,3 +104,47 @@ fn json_output_has_the_documented_shape() {
     assert_eq!(d["code"], "lanes::no-manifest");
     assert_eq!(d["severity"], "error");
 }
+
+#[test]
+fn lint_reports_what_would_stop_finalize_in_meta_json_and_the_event_log() {
+    for (file, content, code) in [
+        ("meta.json", "[\"x\"]", "mission::meta-unusable"),
+        (
+            "status.events.jsonl",
+            "{\"not\": \"an event\"}\n",
+            "status::corrupt-log",
+        ),
+        // Malformed meta.json stops a run that has WPs to seed (none are seeded yet here).
+        (
+            "meta.json",
+            "{\"mission_id\": 1,}",
+            "mission::meta-unusable",
+        ),
+    ] {
+        let project = tempfile::tempdir().expect("tempdir");
+        copy_tree(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cmd/lint-warnings.in"),
+            project.path(),
+        );
+        let mission = std::fs::read_dir(project.path().join("kitty-specs"))
+            .expect("missions")
+            .flatten()
+            .next()
+            .expect("one mission")
+            .path();
+        std::fs::write(mission.join(file), content).expect("write");
+        let out = spec_kitty(project.path())
+            .args(["lint", "--format", "json"])
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{file}: {content}");
+        let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let codes: Vec<&str> = json["missions"][0]["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["code"].as_str())
+            .collect();
+        assert!(codes.contains(&code), "{file}: {codes:?}");
+    }
+}
