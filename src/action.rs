@@ -284,7 +284,7 @@ pub fn implement(
                 ..MoveOptions::default()
             },
         )?;
-        events.push(moved.event);
+        events.extend(moved.events);
     }
     // Where the WP's work starts: the review diffs from here, so a lane's later WP is not reviewed
     // with the earlier members' commits. Kept from the first start (a rework is reviewed whole).

@@ -437,8 +437,12 @@ pub struct MoveOptions {
 /// A transition that happened.
 #[derive(Debug, Clone)]
 pub struct Moved {
-    /// The event appended.
-    pub event: Event,
+    /// The lane the WP was in.
+    pub from: String,
+    /// The events appended (one per lane stepped through), in order.
+    pub events: Vec<Event>,
+    /// The WP's prompt file.
+    pub path: PathBuf,
     /// The commit, when the project is a git repository.
     pub commit: Option<String>,
     /// Warnings met on the way (unreadable or torn event-log lines).
@@ -494,11 +498,12 @@ pub fn move_task(
     let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, &wp)?;
     let from = canonical_lane(&entry.lane).unwrap_or("planned");
     let actor = opts.agent.clone().filter(|a| !a.trim().is_empty());
-    // A WP held by one agent (claimed, in progress or in review) is not claimed again by another.
+    // A WP held by one agent (claimed, in progress or in review) is not moved by another (3.1.1's
+    // agent-ownership check; --force overrides it).
     let held_by_other = matches!(from, "claimed" | "in_progress" | "in_review")
         && !entry.actor.is_empty()
         && actor.as_deref().is_some_and(|a| a != entry.actor);
-    if !opts.force && held_by_other && matches!(to, "claimed" | "in_progress" | "in_review") {
+    if !opts.force && held_by_other {
         return Err(fail(
             "status::claimed-by-other",
             format!("{wp} is already {from} by {}", entry.actor),
@@ -519,18 +524,18 @@ pub fn move_task(
             "nothing to do",
         ));
     }
-    let mut evidence = Value::Null;
-    let mut review_ref = Value::Null;
     let reason = opts.note.clone();
-    if opts.force {
-        if actor.is_none() || reason.is_none() {
-            return Err(fail(
-                "status::force-needs-reason",
-                format!("a forced move of {wp} needs --agent and --note"),
-                "say who forces the move and why",
-            ));
-        }
-    } else {
+    if opts.force && (actor.is_none() || reason.is_none()) {
+        return Err(fail(
+            "status::force-needs-reason",
+            format!("a forced move of {wp} needs --agent and --note"),
+            "say who forces the move and why",
+        ));
+    }
+    // One hop's guard: the evidence and review reference its event carries.
+    let hop = |from: &str, to: &str| -> Result<(Value, Value), Failure> {
+        let mut evidence = Value::Null;
+        let mut review_ref = Value::Null;
         let Some(guard) = allowed(from, to) else {
             return Err(fail(
                 "status::illegal-transition",
@@ -622,32 +627,62 @@ pub fn move_task(
                 review_ref = Value::String(r);
             }
         }
+        Ok((evidence, review_ref))
+    };
+    // As 3.1.1: a move forward along planned → claimed → in_progress → for_review → in_review →
+    // approved → done steps through every lane in between, each step with its own guard (so
+    // `--to approved` from for_review is a review claim and an approval); a forced move is one
+    // event.
+    let hops: Vec<&str> = if opts.force {
+        vec![to]
+    } else {
+        lane_steps(from, to)
+    };
+    let mut steps: Vec<(String, String, Value, Value)> = Vec::new();
+    let mut cur = from;
+    for next in hops {
+        let (evidence, review_ref) = if opts.force {
+            (Value::Null, Value::Null)
+        } else {
+            hop(cur, next)?
+        };
+        steps.push((cur.to_owned(), next.to_owned(), evidence, review_ref));
+        cur = next;
     }
     // A review's feedback file is the move's review reference, whatever the guard (the next
     // implement prompt picks it up from there).
-    if let Some(f) = &opts.review_feedback_file {
-        let shown = if f.is_absolute() {
+    let feedback_ref = opts.review_feedback_file.as_ref().map(|f| {
+        Value::String(if f.is_absolute() {
             rel_path(root, f)
         } else {
             f.display().to_string()
-        };
-        review_ref = Value::String(shown);
-    }
-    let event = Event {
-        actor: actor.clone().unwrap_or_else(|| "user".to_owned()),
-        at: UtcTime::now().isoformat(),
-        event_id: status::new_event_id(),
-        evidence,
-        execution_mode: ws.kind.execution_mode().into(),
-        force: opts.force,
-        from_lane: from.to_owned(),
-        mission_slug: mission.slug.clone().into(),
-        policy_metadata: Value::Null,
-        reason: reason.map_or(Value::Null, Value::String),
-        review_ref,
-        to_lane: to.to_owned(),
-        wp_id: wp.clone(),
-    };
+        })
+    });
+    // 3.1.1's reason when none is given: the whole move.
+    let reason = reason.unwrap_or_else(|| format!("move-task: {from} -> {to}"));
+    let last = steps.len().saturating_sub(1);
+    let events: Vec<Event> = steps
+        .into_iter()
+        .enumerate()
+        .map(|(i, (step_from, step_to, evidence, review_ref))| Event {
+            actor: actor.clone().unwrap_or_else(|| "user".to_owned()),
+            at: UtcTime::now().isoformat(),
+            event_id: status::new_event_id(),
+            evidence,
+            execution_mode: ws.kind.execution_mode().into(),
+            force: opts.force,
+            from_lane: step_from,
+            mission_slug: mission.slug.clone().into(),
+            policy_metadata: Value::Null,
+            reason: Value::String(reason.clone()),
+            review_ref: match &feedback_ref {
+                Some(r) if i == last => r.clone(),
+                _ => review_ref,
+            },
+            to_lane: step_to,
+            wp_id: wp.clone(),
+        })
+        .collect();
     // A rejection's feedback file inside the project is committed with the transition, so the
     // review leaves no untracked file behind in the main checkout.
     let extra: Vec<PathBuf> = opts
@@ -665,7 +700,7 @@ pub fn move_task(
     let commit = append_and_commit_locked(
         root,
         mission,
-        std::slice::from_ref(&event),
+        &events,
         &extra,
         &format!(
             "chore: Move {wp} to {to} on spec {}{}",
@@ -674,10 +709,34 @@ pub fn move_task(
         ),
     )?;
     Ok(Moved {
-        event,
+        from: from.to_owned(),
+        events,
+        path: root.join(&entry.file),
         commit,
         warnings: b.warnings.clone(),
     })
+}
+
+/// The lanes a move forward steps through, as 3.1.1 emitted them: every lane after `from` up to
+/// `to` along planned → claimed → in_progress → for_review → in_review → approved → done; any
+/// other move is the one step.
+pub fn lane_steps<'a>(from: &str, to: &'a str) -> Vec<&'a str> {
+    const FORWARD: [&str; 7] = [
+        "planned",
+        "claimed",
+        "in_progress",
+        "for_review",
+        "in_review",
+        "approved",
+        "done",
+    ];
+    match (
+        FORWARD.iter().position(|l| *l == from),
+        FORWARD.iter().position(|l| *l == to),
+    ) {
+        (Some(i), Some(j)) if j > i => FORWARD[i + 1..=j].to_vec(),
+        _ => vec![to],
+    }
 }
 
 /// The repository's spec-kitty git lock (when in git) and the mission's status lock, taken in

@@ -130,12 +130,25 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
                 Ok(moved) => {
                     output::diagnostics(&moved.warnings);
                     if a.json {
+                        let to = moved.events.last().map_or("", |e| e.to_lane.as_str());
                         let mut p = serde_json::Map::new();
                         p.insert("result".into(), "success".into());
-                        p.insert("wp_id".into(), moved.event.wp_id.clone().into());
-                        p.insert("from_lane".into(), moved.event.from_lane.clone().into());
-                        p.insert("to_lane".into(), moved.event.to_lane.clone().into());
-                        p.insert("event_id".into(), moved.event.event_id.clone().into());
+                        // 3.1.1's keys.
+                        p.insert("task_id".into(), wp.clone().into());
+                        p.insert("old_lane".into(), moved.from.clone().into());
+                        p.insert("new_lane".into(), to.into());
+                        p.insert("path".into(), moved.path.display().to_string().into());
+                        p.insert("wp_id".into(), wp.clone().into());
+                        p.insert("from_lane".into(), moved.from.clone().into());
+                        p.insert("to_lane".into(), to.into());
+                        p.insert(
+                            "event_ids".into(),
+                            moved
+                                .events
+                                .iter()
+                                .map(|e| serde_json::Value::String(e.event_id.clone()))
+                                .collect(),
+                        );
                         p.insert(
                             "commit_hash".into(),
                             moved
@@ -146,8 +159,9 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
                         output::json_versioned(p);
                     } else {
                         output::stdout_lines(&[format!(
-                            "✓ Moved {} from {} to {}",
-                            moved.event.wp_id, moved.event.from_lane, moved.event.to_lane
+                            "✓ Moved {wp} from {} to {}",
+                            moved.from,
+                            moved.events.last().map_or("", |e| e.to_lane.as_str())
                         )]);
                     }
                     ExitCode::SUCCESS

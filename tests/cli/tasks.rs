@@ -221,10 +221,11 @@ fn moves_follow_the_state_machine_and_commit_the_status_files() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("status::no-workspace"));
-    // Illegal without --force; forced with an actor and a reason.
+    // Without --force a move to done steps through every lane, and the first step (a claim) needs
+    // an agent; forced with an actor and a reason it is one event.
     let out = run(p, &["agent", "tasks", "move-task", "WP03", "--to", "done"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("status::illegal-transition"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("status::actor-required"));
     let out = run(
         p,
         &[
@@ -593,6 +594,106 @@ fn for_review_needs_the_work_committed_in_either_workspace() {
     );
     // The status files were committed with every move; only the user's file is left.
     assert_eq!(git(p, &["status", "--porcelain"]), "?? NOTES.txt\n");
+
+    // A reviewer approves straight from for_review: as in 3.1.1 the move steps through in_review
+    // (the review claim) to approved, one event per step, and the JSON has 3.1.1's keys.
+    let out = run(
+        p,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "approved",
+            "--agent",
+            "rev",
+            "--note",
+            "Review passed",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["task_id"], "WP01");
+    assert_eq!(json["old_lane"], "for_review");
+    assert_eq!(json["new_lane"], "approved");
+    assert!(
+        json["path"]
+            .as_str()
+            .is_some_and(|s| s.ends_with(".md") && Path::new(s).is_absolute()),
+        "{json}"
+    );
+    let log =
+        std::fs::read_to_string(p.join("kitty-specs/001-demo/status.events.jsonl")).expect("log");
+    let steps: Vec<(String, String, Value)> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["wp_id"] == "WP01")
+        .map(|e| {
+            (
+                e["from_lane"].as_str().unwrap_or_default().to_owned(),
+                e["to_lane"].as_str().unwrap_or_default().to_owned(),
+                e["evidence"].clone(),
+            )
+        })
+        .collect();
+    let n = steps.len();
+    assert_eq!(
+        (
+            &steps[n - 2].0,
+            &steps[n - 2].1,
+            &steps[n - 1].0,
+            &steps[n - 1].1
+        ),
+        (
+            &"for_review".to_owned(),
+            &"in_review".to_owned(),
+            &"in_review".to_owned(),
+            &"approved".to_owned()
+        )
+    );
+    assert_eq!(steps[n - 1].2["review"]["verdict"], "approved");
+
+    // A WP another agent holds cannot be moved anywhere without --force (3.1.1's agent-ownership
+    // check): rev holds WP02 once it claims the review.
+    let out = run(
+        p,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "in_review",
+            "--agent",
+            "rev",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(
+        p,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "blocked",
+            "--agent",
+            "claude",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("status::claimed-by-other"));
 }
 
 /// A reworked planning WP is reviewed whole: the review base is where the WP first started on the
