@@ -394,11 +394,18 @@ pub fn review_feedback(
     if reference == "action-review-claim" {
         return None;
     }
-    let path = Path::new(&reference);
-    let path = if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        root.join(path)
+    // 3.1.1's pointer `review-cycle://<slug>/<WP file stem>/<file>`, or a path.
+    let path = match reference.strip_prefix("review-cycle://") {
+        Some(rest) => match rest.split_once('/') {
+            Some((slug, file)) => root
+                .join(crate::project::SPECS_DIR)
+                .join(slug)
+                .join("tasks")
+                .join(file),
+            None => root.join(rest),
+        },
+        None if Path::new(&reference).is_absolute() => Path::new(&reference).to_path_buf(),
+        None => root.join(&reference),
     };
     Some((reference, std::fs::read_to_string(path).ok()))
 }

@@ -633,6 +633,13 @@ pub fn move_task(
     // approved → done steps through every lane in between, each step with its own guard (so
     // `--to approved` from for_review is a review claim and an approval); a forced move is one
     // event.
+    // A move back to planned is a rejection: as in 3.1.1 it needs a review feedback file (even
+    // with --force), which is kept as the WP's next `tasks/<WP file>/review-cycle-N.md`.
+    let feedback = if to == "planned" {
+        Some(plan_feedback(root, mission, &wp, &entry.file, opts)?)
+    } else {
+        None
+    };
     let hops: Vec<&str> = if opts.force {
         vec![to]
     } else {
@@ -651,13 +658,16 @@ pub fn move_task(
     }
     // A review's feedback file is the move's review reference, whatever the guard (the next
     // implement prompt picks it up from there).
-    let feedback_ref = opts.review_feedback_file.as_ref().map(|f| {
-        Value::String(if f.is_absolute() {
-            rel_path(root, f)
-        } else {
-            f.display().to_string()
-        })
-    });
+    let feedback_ref = match &feedback {
+        Some(f) => Some(Value::String(f.pointer.clone())),
+        None => opts.review_feedback_file.as_ref().map(|f| {
+            Value::String(if f.is_absolute() {
+                rel_path(root, f)
+            } else {
+                f.display().to_string()
+            })
+        }),
+    };
     // 3.1.1's reason when none is given: the whole move.
     let reason = reason.unwrap_or_else(|| format!("move-task: {from} -> {to}"));
     let last = steps.len().saturating_sub(1);
@@ -683,20 +693,39 @@ pub fn move_task(
             wp_id: wp.clone(),
         })
         .collect();
-    // A rejection's feedback file inside the project is committed with the transition, so the
-    // review leaves no untracked file behind in the main checkout.
-    let extra: Vec<PathBuf> = opts
-        .review_feedback_file
-        .iter()
-        .map(|f| {
-            if f.is_absolute() {
-                f.clone()
-            } else {
-                root.join(f)
+    // A rejection's feedback is committed with the transition, so the review leaves no untracked
+    // file behind in the main checkout.
+    let extra: Vec<PathBuf> = match &feedback {
+        Some(f) => {
+            if let Some(text) = &f.write {
+                if let Some(dir) = f.artifact.parent() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Failure::simple(crate::diagnostics::io_error("status::feedback", dir, &e))
+                    })?;
+                }
+                crate::util::write_atomic(&f.artifact, text.as_bytes()).map_err(|e| {
+                    Failure::simple(crate::diagnostics::io_error(
+                        "status::feedback",
+                        &f.artifact,
+                        &e,
+                    ))
+                })?;
             }
-        })
-        .filter(|f| f.is_file() && f.starts_with(root))
-        .collect();
+            vec![f.artifact.clone()]
+        }
+        None => opts
+            .review_feedback_file
+            .iter()
+            .map(|f| {
+                if f.is_absolute() {
+                    f.clone()
+                } else {
+                    root.join(f)
+                }
+            })
+            .filter(|f| f.is_file() && f.starts_with(root))
+            .collect(),
+    };
     let commit = append_and_commit_locked(
         root,
         mission,
@@ -714,6 +743,92 @@ pub fn move_task(
         path: root.join(&entry.file),
         commit,
         warnings: b.warnings.clone(),
+    })
+}
+
+/// Where a rejection's feedback is kept, and how the event points at it.
+struct Feedback {
+    /// `kitty-specs/<slug>/tasks/<WP file stem>/review-cycle-N.md`.
+    artifact: PathBuf,
+    /// The text to write there, when the feedback came from another file.
+    write: Option<String>,
+    /// 3.1.1's `review-cycle://<slug>/<WP file stem>/review-cycle-N.md`.
+    pointer: String,
+}
+
+/// The feedback a move back to planned needs (3.1.1's rule: a non-empty file, never bypassed).
+/// A file already at the WP's next review-cycle place (where `agent action review` asks for it)
+/// is kept; any other is copied there with 3.1.1's review-cycle frontmatter.
+fn plan_feedback(
+    root: &Path,
+    mission: &MissionRef,
+    wp: &str,
+    wp_file: &str,
+    opts: &MoveOptions,
+) -> Result<Feedback, Failure> {
+    let Some(given) = &opts.review_feedback_file else {
+        return Err(fail(
+            "status::feedback-required",
+            format!("moving {wp} to planned requires review feedback"),
+            &format!(
+                "write the feedback to a file (`echo '**Issue**: ...' > feedback.md`), then `spec-kitty agent tasks move-task {wp} --to planned --review-feedback-file feedback.md`; --force does not bypass this"
+            ),
+        ));
+    };
+    let source = if given.is_absolute() {
+        given.clone()
+    } else {
+        root.join(given)
+    };
+    let body = match std::fs::read_to_string(&source) {
+        Ok(b) if !b.trim().is_empty() => b,
+        Ok(_) => {
+            return Err(fail(
+                "status::feedback-empty",
+                format!("review feedback file is empty: {}", rel_path(root, &source)),
+                "write what has to change into it",
+            ));
+        }
+        Err(e) => {
+            return Err(Failure::simple(crate::diagnostics::io_error(
+                "status::feedback-missing",
+                &source,
+                &e,
+            )));
+        }
+    };
+    let stem = Path::new(wp_file)
+        .file_stem()
+        .map_or_else(|| wp.to_owned(), |s| s.to_string_lossy().into_owned());
+    let dir = mission.dir.join("tasks").join(&stem);
+    let in_place = source.parent() == Some(dir.as_path())
+        && source
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("review-cycle-") && n.ends_with(".md"));
+    let (artifact, write) = if in_place {
+        (source.clone(), None)
+    } else {
+        let n = (1..)
+            .find(|n| !dir.join(format!("review-cycle-{n}.md")).exists())
+            .unwrap_or(1);
+        let reviewer = opts.agent.clone().unwrap_or_else(|| "unknown".to_owned());
+        let text = format!(
+            "---\naffected_files: []\ncycle_number: {n}\nmission_slug: {}\nreproduction_command:\nreviewed_at: {}\nreviewer_agent: {}\nverdict: rejected\nwp_id: {wp}\n---\n\n{body}",
+            crate::tasks::frontmatter::scalar(&mission.slug),
+            crate::tasks::frontmatter::scalar(&UtcTime::now().iso_z()),
+            crate::tasks::frontmatter::scalar(&reviewer),
+        );
+        (dir.join(format!("review-cycle-{n}.md")), Some(text))
+    };
+    let file_name = artifact
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(Feedback {
+        pointer: format!("review-cycle://{}/{stem}/{file_name}", mission.slug),
+        artifact,
+        write,
     })
 }
 

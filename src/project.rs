@@ -225,7 +225,11 @@ fn unresolved(
 
 /// Renders `path` relative to `root` with `/` separators, as 3.1.1 listed paths in its JSON.
 pub fn rel_path(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
+    // A path outside the project is shown whole (joining its components would double the root's
+    // slash: `//tmp/x`).
+    let Ok(rel) = path.strip_prefix(root) else {
+        return path.display().to_string();
+    };
     rel.components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()

@@ -1,7 +1,7 @@
 //! `agent tasks status|move-task|mark-status` through the real binary on a finalized example
 //! project in a git repository.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use serde_json::Value;
@@ -694,6 +694,92 @@ fn for_review_needs_the_work_committed_in_either_workspace() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("status::claimed-by-other"));
+
+    // rev rejects WP02 with feedback written outside the project: as in 3.1.1 it is kept as the
+    // WP's review-cycle file (with 3.1.1's frontmatter), committed, and the event points at it.
+    let outside = tempfile::tempdir().expect("tempdir");
+    let fb = outside.path().join("fb.md");
+    std::fs::write(&fb, "**Issue**: parse errors are swallowed.\n").expect("write");
+    let out = run(
+        p,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP02",
+            "--to",
+            "planned",
+            "--agent",
+            "rev",
+            "--review-feedback-file",
+            fb.to_str().expect("utf-8 path"),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cycles: Vec<PathBuf> = std::fs::read_dir(p.join("kitty-specs/001-demo/tasks"))
+        .expect("tasks")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|d| {
+            d.is_dir()
+                && d.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("WP02"))
+        })
+        .map(|d| d.join("review-cycle-1.md"))
+        .collect();
+    let [artifact] = cycles.as_slice() else {
+        panic!("one WP02 review-cycle dir: {cycles:?}")
+    };
+    let text = std::fs::read_to_string(artifact).expect("artifact");
+    assert!(
+        text.starts_with("---\naffected_files: []\ncycle_number: 1\nmission_slug: 001-demo\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "verdict: rejected\nwp_id: WP02\n---\n\n**Issue**: parse errors are swallowed.\n"
+        ),
+        "{text}"
+    );
+    assert_eq!(git(p, &["status", "--porcelain"]), "?? NOTES.txt\n");
+    let log =
+        std::fs::read_to_string(p.join("kitty-specs/001-demo/status.events.jsonl")).expect("log");
+    let last: Value = serde_json::from_str(log.lines().last().unwrap_or_default()).expect("event");
+    let stem = artifact
+        .parent()
+        .and_then(|d| d.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    assert_eq!(
+        last["review_ref"],
+        format!("review-cycle://001-demo/{stem}/review-cycle-1.md")
+    );
+    // The next implementation of WP02 sees the feedback.
+    let out = run(
+        p,
+        &[
+            "agent",
+            "action",
+            "implement",
+            "WP02",
+            "--agent",
+            "claude",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let prompt =
+        std::fs::read_to_string(json["prompt_file"].as_str().unwrap_or_default()).expect("prompt");
+    assert!(prompt.contains("parse errors are swallowed"), "{prompt}");
 }
 
 /// A reworked planning WP is reviewed whole: the review base is where the WP first started on the
