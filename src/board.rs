@@ -532,6 +532,38 @@ pub fn move_task(
             "say who forces the move and why",
         ));
     }
+    // Work ready for review: every subtask ticked and the WP's work committed in its workspace.
+    let ready = || -> Result<(), Failure> {
+        let open = open_subtasks(&mission.dir, &wp);
+        if !open.is_empty() {
+            return Err(fail(
+                "status::subtasks-open",
+                format!("{wp} has unchecked subtasks: {}", open.join(", ")),
+                &format!(
+                    "mark them with `spec-kitty agent tasks mark-status {} --status done --mission {}`, or pass --force",
+                    open.join(" "),
+                    mission.slug
+                ),
+            ));
+        }
+        let owned = crate::action::owned_globs(&mission.dir, &wp);
+        let dirty = ws.uncommitted_changes(&mission.slug, &owned);
+        if !dirty.is_empty() {
+            return Err(fail(
+                "status::dirty-workspace",
+                format!(
+                    "{wp}'s workspace has uncommitted changes: {}",
+                    dirty
+                        .iter()
+                        .map(|l| l.get(3..).unwrap_or(l).trim())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                &format!("commit the work in {} first", ws.path.display()),
+            ));
+        }
+        Ok(())
+    };
     // One hop's guard: the evidence and review reference its event carries.
     let hop = |from: &str, to: &str| -> Result<(Value, Value), Failure> {
         let mut evidence = Value::Null;
@@ -567,36 +599,7 @@ pub fn move_task(
                 ));
             }
             Guard::Workspace => {}
-            Guard::SubtasksComplete => {
-                let open = open_subtasks(&mission.dir, &wp);
-                if !open.is_empty() {
-                    return Err(fail(
-                        "status::subtasks-open",
-                        format!("{wp} has unchecked subtasks: {}", open.join(", ")),
-                        &format!(
-                            "mark them with `spec-kitty agent tasks mark-status {} --status done --mission {}`, or pass --force",
-                            open.join(" "),
-                            mission.slug
-                        ),
-                    ));
-                }
-                let owned = crate::action::owned_globs(&mission.dir, &wp);
-                let dirty = ws.uncommitted_changes(&mission.slug, &owned);
-                if !dirty.is_empty() {
-                    return Err(fail(
-                        "status::dirty-workspace",
-                        format!(
-                            "{wp}'s workspace has uncommitted changes: {}",
-                            dirty
-                                .iter()
-                                .map(|l| l.get(3..).unwrap_or(l).trim())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                        &format!("commit the work in {} first", ws.path.display()),
-                    ));
-                }
-            }
+            Guard::SubtasksComplete => ready()?,
             Guard::Reviewer => {
                 let reviewer = opts
                     .reviewer
@@ -645,6 +648,11 @@ pub fn move_task(
     } else {
         lane_steps(from, to)
     };
+    // As 3.1.1, before any step: a move to for_review, approved or done needs the WP's work
+    // complete and committed (checked again on approval: it may have changed since the review).
+    if !opts.force && matches!(to, "for_review" | "approved" | "done") {
+        ready()?;
+    }
     let mut steps: Vec<(String, String, Value, Value)> = Vec::new();
     let mut cur = from;
     for next in hops {

@@ -221,9 +221,15 @@ fn moves_follow_the_state_machine_and_commit_the_status_files() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("status::no-workspace"));
-    // Without --force a move to done steps through every lane, and the first step (a claim) needs
-    // an agent; forced with an actor and a reason it is one event.
+    // Without --force a move to done needs the work complete (as in 3.1.1, checked first) and
+    // then steps through every lane; forced with an actor and a reason it is one event.
     let out = run(p, &["agent", "tasks", "move-task", "WP03", "--to", "done"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("status::subtasks-open"));
+    let out = run(
+        p,
+        &["agent", "tasks", "move-task", "WP03", "--to", "claimed"],
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("status::actor-required"));
     let out = run(
