@@ -351,6 +351,24 @@ fn recorded_start(root: &Path, slug: &str, wp: &str, head: &str) -> Option<Strin
         })
 }
 
+/// How many commits a lane workspace has made since the WP started there (its recorded start,
+/// else the mission branch): 3.1.1 refused to send a lane WP to review without one. `None` when
+/// git cannot tell.
+pub fn commits_since_start(root: &Path, slug: &str, wp: &str, workspace: &Path) -> Option<usize> {
+    let head = git::run(workspace, &["rev-parse", "HEAD"]).ok()?;
+    let head = head.trim();
+    let base =
+        recorded_start(root, slug, wp, head).unwrap_or_else(|| format!("kitty/mission-{slug}"));
+    git::run(
+        workspace,
+        &["rev-list", "--count", &format!("{base}..{head}")],
+    )
+    .ok()?
+    .trim()
+    .parse()
+    .ok()
+}
+
 /// The WP's dependencies from its frontmatter (finalize wrote the resolved list there).
 pub fn wp_dependencies(mission_dir: &Path, wp: &str) -> Vec<String> {
     wp_file(mission_dir, wp)

@@ -562,6 +562,21 @@ pub fn move_task(
                 &format!("commit the work in {} first", ws.path.display()),
             ));
         }
+        if ws.kind == WorkspaceKind::LaneWorktree
+            && crate::action::commits_since_start(root, &mission.slug, &wp, &ws.path) == Some(0)
+        {
+            return Err(fail(
+                "status::no-commits",
+                format!(
+                    "{wp} has no implementation commits in {}",
+                    rel_path(root, &ws.path)
+                ),
+                &format!(
+                    "commit the WP's work in {} (or pass --force if there is truly nothing to commit)",
+                    ws.path.display()
+                ),
+            ));
+        }
         Ok(())
     };
     // One hop's guard: the evidence and review reference its event carries.

@@ -592,6 +592,14 @@ fn for_review_needs_the_work_committed_in_either_workspace() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("stray.txt"));
     std::fs::remove_file(ws.join("stray.txt")).expect("rm");
+    // A clean worktree without a commit since the WP started is no work to review (3.1.1's rule).
+    let out = move_plain("WP02", "for_review");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("status::no-commits"));
+    std::fs::create_dir_all(ws.join("src/reading")).expect("mkdir");
+    std::fs::write(ws.join("src/reading/parser.py"), "def parse(): ...\n").expect("write");
+    git(&ws, &["add", "-A"]);
+    git(&ws, &["commit", "-q", "-m", "feat(WP02): parser"]);
     let out = move_plain("WP02", "for_review");
     assert!(
         out.status.success(),
