@@ -293,34 +293,47 @@ impl Board {
         (sum / self.wps.len() as f64 * 1000.0).round() / 10.0
     }
 
-    /// `agent tasks status --json`, with 3.1.1's keys.
+    /// `agent tasks status --json`, as 3.1.1 printed it: the mission identity, `by_lane` counting
+    /// the lanes that hold WPs (in the order they first appear), each WP's prompt file name and its
+    /// frontmatter `phase` (`Unknown Phase` when unset), `agent`, `agent_profile` and `shell_pid`
+    /// (`""` when unset). Staleness is not computed: `stale_wps` is 0.
     pub fn json(&self) -> Map<String, Value> {
+        let meta_slug = ["mission_slug", "slug"]
+            .iter()
+            .find_map(|k| {
+                self.meta
+                    .get(*k)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+            })
+            .unwrap_or(&self.mission_slug)
+            .to_owned();
+        let identity = status::Identity::resolve(
+            &Value::String(meta_slug.clone()),
+            &self.mission_slug,
+            &self.meta,
+        );
         let mut m = Map::new();
-        m.insert("mission_slug".into(), self.mission_slug.clone().into());
-        m.insert(
-            "mission_number".into(),
-            self.meta
-                .get("mission_number")
-                .cloned()
-                .unwrap_or(Value::Null),
-        );
-        m.insert(
-            "mission_type".into(),
-            self.meta
-                .get("mission_type")
-                .cloned()
-                .unwrap_or_else(|| "software-dev".into()),
-        );
+        m.insert("mission_slug".into(), meta_slug.into());
+        m.insert("mission_number".into(), identity.number.into());
+        m.insert("mission_type".into(), identity.kind.into());
         m.insert("total_wps".into(), self.wps.len().into());
-        m.insert(
-            "by_lane".into(),
-            Value::Object(
-                self.by_lane()
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), v.into()))
-                    .collect(),
-            ),
-        );
+        let mut by_lane = Map::new();
+        for w in &self.wps {
+            let lane = canonical_lane(&w.lane)
+                .unwrap_or(w.lane.as_str())
+                .to_owned();
+            let n = by_lane.get(&lane).and_then(Value::as_u64).unwrap_or(0);
+            by_lane.insert(lane, (n + 1).into());
+        }
+        m.insert("by_lane".into(), Value::Object(by_lane));
+        let text = |v: Option<&Value>| -> String {
+            match v {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            }
+        };
         m.insert(
             "work_packages".into(),
             Value::Array(
@@ -334,17 +347,30 @@ impl Board {
                             w.title.clone().map_or(Value::Null, Value::String),
                         );
                         o.insert("lane".into(), w.lane.clone().into());
+                        let phase = text(w.fields.get("phase"));
                         o.insert(
                             "phase".into(),
-                            w.fields.get("phase").cloned().unwrap_or(Value::Null),
+                            if phase.is_empty() {
+                                "Unknown Phase".to_owned()
+                            } else {
+                                phase
+                            }
+                            .into(),
                         );
-                        o.insert("file".into(), w.file.clone().into());
-                        for key in ["agent", "agent_profile", "shell_pid", "execution_mode"] {
-                            o.insert(
-                                key.into(),
-                                w.fields.get(key).cloned().unwrap_or(Value::Null),
-                            );
+                        let file = Path::new(&w.file)
+                            .file_name()
+                            .map_or_else(|| w.file.clone(), |n| n.to_string_lossy().into_owned());
+                        o.insert("file".into(), file.into());
+                        for key in ["agent", "agent_profile", "shell_pid"] {
+                            o.insert(key.into(), text(w.fields.get(key)).into());
                         }
+                        o.insert(
+                            "execution_mode".into(),
+                            w.fields
+                                .get("execution_mode")
+                                .cloned()
+                                .unwrap_or(Value::Null),
+                        );
                         o.insert(
                             "workspace_kind".into(),
                             w.workspace_kind.map_or(Value::Null, |k| k.as_str().into()),
@@ -358,7 +384,7 @@ impl Board {
             "progress_percentage".into(),
             self.progress_percentage().into(),
         );
-        m.insert("stale_wps".into(), Value::Array(Vec::new()));
+        m.insert("stale_wps".into(), 0.into());
         m.insert("auto_commit".into(), true.into());
         m
     }

@@ -96,7 +96,14 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
                 Ok(b) => {
                     output::diagnostics(&b.warnings);
                     if a.json {
-                        output::json_versioned(b.json());
+                        // 3.1.1 printed this one indented, without `spec_kitty_version`.
+                        output::stdout_text(&format!(
+                            "{}\n",
+                            spec_kitty::util::py_json_indent(
+                                &serde_json::Value::Object(b.json()),
+                                2
+                            )
+                        ));
                     } else {
                         output::stdout_text(&b.text());
                     }

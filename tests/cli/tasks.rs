@@ -59,20 +59,8 @@ fn status_reports_lanes_and_workspace_kinds() {
         .keys()
         .map(String::as_str)
         .collect();
-    assert_eq!(
-        keys,
-        [
-            "planned",
-            "claimed",
-            "in_progress",
-            "for_review",
-            "in_review",
-            "approved",
-            "done",
-            "blocked",
-            "canceled"
-        ]
-    );
+    // As 3.1.1: only the lanes that hold WPs.
+    assert_eq!(keys, ["planned"]);
     let wp = |id: &str| {
         s["work_packages"]
             .as_array()
@@ -82,6 +70,38 @@ fn status_reports_lanes_and_workspace_kinds() {
     };
     assert_eq!(wp("WP01")["workspace_kind"], "repo_root");
     assert_eq!(wp("WP02")["workspace_kind"], "lane_workspace");
+    // 3.1.1's value shapes: the file name, "" for unset text fields, a stale count.
+    assert!(
+        wp("WP02")["file"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("WP02") && !f.contains('/'))
+    );
+    assert_eq!(wp("WP02")["agent"], "");
+    assert_eq!(s["stale_wps"], 0);
+    // One more move: the lane it went to is counted after planned.
+    let out = run(
+        dir.path(),
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "claimed",
+            "--agent",
+            "a",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = lanes(dir.path());
+    assert_eq!(
+        s["by_lane"],
+        serde_json::json!({"claimed": 1, "planned": 5})
+    );
     let human =
         String::from_utf8(run(dir.path(), &["agent", "tasks", "status"]).stdout).expect("utf-8");
     assert!(
