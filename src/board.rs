@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use crate::diagnostics::{Diag, Failure};
-use crate::graph::sort_wps;
 use crate::project::{MissionRef, rel_path};
 use crate::status::{self, Event};
 use crate::tasks::frontmatter::WpFile;
@@ -995,12 +994,25 @@ fn append_and_commit_locked(
 }
 
 /// Ticks (or unticks) subtasks in tasks.md: `- [ ] T001` → `- [x] T001`, and commits tasks.md.
+/// What `mark-status` did.
+#[derive(Debug, Clone, Default)]
+pub struct Marked {
+    /// The subtasks found (and set), in the order given.
+    pub updated: Vec<String>,
+    /// The ids tasks.md has no subtask for.
+    pub not_found: Vec<String>,
+    /// The commit (in git, when tasks.md changed).
+    pub commit: Option<String>,
+}
+
+/// Ticks (or unticks) subtasks in tasks.md and commits the change. As in 3.1.1, ids tasks.md does
+/// not have are reported, not fatal, unless none is found.
 pub fn mark_status(
     root: &Path,
     mission: &MissionRef,
     ids: &[String],
     done: bool,
-) -> Result<Option<String>, Failure> {
+) -> Result<Marked, Failure> {
     let path = mission.dir.join("tasks.md");
     // Read, edit, write and commit under the locks: agents ticking different subtasks at once
     // must not overwrite each other's ticks.
@@ -1011,6 +1023,7 @@ pub fn mark_status(
         .map_err(|e| Failure::simple(Diag::error("tasks::parse", e.to_string())))?;
     let mut out = text.clone();
     let mut missing = Vec::new();
+    let mut updated = Vec::new();
     // Edit back to front so spans stay valid.
     let mut edits: Vec<(usize, char)> = Vec::new();
     for id in ids {
@@ -1020,13 +1033,16 @@ pub fn mark_status(
             missing.push(id);
             continue;
         }
+        if !updated.contains(&id) {
+            updated.push(id.clone());
+        }
         for t in lines {
             if let Some(off) = text[t.span.clone()].find('[') {
                 edits.push((t.span.start + off + 1, if done { 'x' } else { ' ' }));
             }
         }
     }
-    if !missing.is_empty() {
+    if updated.is_empty() {
         let mut known: Vec<String> = doc.subtasks.iter().map(|t| t.id.clone()).collect();
         known.dedup();
         return Err(fail(
@@ -1042,28 +1058,37 @@ pub fn mark_status(
     for (at, c) in edits {
         out.replace_range(at..at + 1, &c.to_string());
     }
+    let mut marked = Marked {
+        updated,
+        not_found: missing,
+        commit: None,
+    };
     if out == text {
-        return Ok(None);
+        return Ok(marked);
     }
     crate::util::write_atomic(&path, out.as_bytes())
         .map_err(|e| Failure::simple(crate::diagnostics::io_error("tasks::write", &path, &e)))?;
     if !git::is_repo(root) {
-        return Ok(None);
+        return Ok(marked);
     }
-    let mut list: Vec<String> = ids.iter().map(|s| s.trim().to_ascii_uppercase()).collect();
-    sort_wps(&mut list);
-    git::commit_paths(
-        root,
-        &[rel_path(root, &path)],
-        &format!(
-            "chore: Mark {} as {} on spec {}",
-            list.join(", "),
-            if done { "done" } else { "pending" },
-            mission_number(mission)
-        ),
-    )
-    .map(Some)
-    .map_err(|e| Failure::simple(Diag::error("git::commit", e.to_string())))
+    // 3.1.1's subjects: the id for one subtask, the count for several.
+    let what = match marked.updated.as_slice() {
+        [one] => one.clone(),
+        many => format!("{} subtasks", many.len()),
+    };
+    marked.commit = Some(
+        git::commit_paths(
+            root,
+            &[rel_path(root, &path)],
+            &format!(
+                "chore: Mark {what} as {} on spec {}",
+                if done { "done" } else { "pending" },
+                mission_number(mission)
+            ),
+        )
+        .map_err(|e| Failure::simple(Diag::error("git::commit", e.to_string())))?,
+    );
+    Ok(marked)
 }
 
 /// What `agent mission accept` did.

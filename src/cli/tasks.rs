@@ -187,25 +187,34 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
             };
             let done = matches!(a.status, SubtaskStatus::Done);
             match board::mark_status(&root, &m, &a.ids, done) {
-                Ok(commit) => {
+                Ok(marked) => {
+                    let status = if done { "done" } else { "pending" };
+                    if !marked.not_found.is_empty() {
+                        output::diagnostics(&[spec_kitty::diagnostics::Diag::warning(
+                            "tasks::unknown-subtask",
+                            format!("not found in tasks.md: {}", marked.not_found.join(", ")),
+                        )
+                        .with_help("subtask lines look like `- [ ] T001 ...`")]);
+                    }
                     if a.json {
+                        // 3.1.1's keys, then the commit.
                         let mut p = serde_json::Map::new();
                         p.insert("result".into(), "success".into());
-                        p.insert("subtasks".into(), a.ids.clone().into());
-                        p.insert(
-                            "status".into(),
-                            if done { "done" } else { "pending" }.into(),
-                        );
+                        p.insert("updated".into(), marked.updated.clone().into());
+                        p.insert("not_found".into(), marked.not_found.clone().into());
+                        p.insert("status".into(), status.into());
+                        p.insert("count".into(), marked.updated.len().into());
                         p.insert(
                             "commit_hash".into(),
-                            commit.map_or(serde_json::Value::Null, serde_json::Value::String),
+                            marked
+                                .commit
+                                .map_or(serde_json::Value::Null, serde_json::Value::String),
                         );
                         output::json_versioned(p);
                     } else {
                         output::stdout_lines(&[format!(
-                            "✓ Marked {} as {}",
-                            a.ids.join(", "),
-                            if done { "done" } else { "pending" }
+                            "✓ Marked {} as {status}",
+                            marked.updated.join(", ")
                         )]);
                     }
                     ExitCode::SUCCESS

@@ -951,3 +951,42 @@ fn concurrent_mark_status_loses_no_tick() {
         ids.len()
     );
 }
+
+#[test]
+fn mark_status_reports_unknown_ids_and_sets_the_rest() {
+    let dir = project();
+    let p = dir.path();
+    let out = run(
+        p,
+        &[
+            "agent",
+            "tasks",
+            "mark-status",
+            "T001",
+            "T999",
+            "--status",
+            "done",
+            "--json",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["updated"], serde_json::json!(["T001"]));
+    assert_eq!(json["not_found"], serde_json::json!(["T999"]));
+    assert_eq!(json["count"], 1);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("T999"));
+    assert_eq!(
+        git(p, &["log", "-1", "--format=%s"]).trim(),
+        "chore: Mark T001 as done on spec 001"
+    );
+    // Only unknown ids: nothing to do, an error.
+    let out = run(
+        p,
+        &["agent", "tasks", "mark-status", "T998", "--status", "done"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
