@@ -141,6 +141,7 @@ pub fn allocate(root: &Path, mission: &MissionRef, wp: &str) -> Result<Allocated
             created: false,
         });
     }
+    commit_planning_artifacts(root, mission, &manifest.target_branch, wp)?;
     let mission_branch = if manifest.mission_branch.is_empty() {
         format!("kitty/mission-{}", mission.slug)
     } else {
@@ -182,6 +183,49 @@ pub fn allocate(root: &Path, mission: &MissionRef, wp: &str) -> Result<Allocated
         workspace: ws,
         created: true,
     })
+}
+
+/// As 3.1.1 before creating a lane worktree: uncommitted changes under the mission's directory
+/// (a plan edited after finalize, a new research note) are committed on the target branch, so the
+/// worktree starts from them. On another branch that is an error, as it was in 3.1.1.
+fn commit_planning_artifacts(
+    root: &Path,
+    mission: &MissionRef,
+    target_branch: &str,
+    wp: &str,
+) -> Result<(), Failure> {
+    let dir = crate::project::rel_path(root, &mission.dir);
+    let changed = git::run(root, &["status", "--porcelain", "--", &dir]).map_err(git_err)?;
+    if changed.trim().is_empty() {
+        return Ok(());
+    }
+    let current = git::current_branch(root).unwrap_or_default();
+    if !target_branch.is_empty() && current != target_branch {
+        return Err(fail(
+            "action::planning-uncommitted",
+            format!(
+                "{dir} has uncommitted planning changes, and they must be committed on {target_branch} (the current branch is {})",
+                if current.is_empty() {
+                    "detached"
+                } else {
+                    current.as_str()
+                }
+            ),
+            format!(
+                "switch to {target_branch} and run this again (the changes are committed for you), or commit them yourself"
+            ),
+        ));
+    }
+    git::commit_paths(
+        root,
+        &[dir],
+        &format!(
+            "chore: planning artifacts for {}\n\nAuto-committed by spec-kitty before creating the lane worktree for {wp}",
+            mission.slug
+        ),
+    )
+    .map_err(git_err)?;
+    Ok(())
 }
 
 /// What `agent action implement` did.

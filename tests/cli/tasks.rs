@@ -990,3 +990,32 @@ fn mark_status_reports_unknown_ids_and_sets_the_rest() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn planning_changes_are_committed_before_the_first_lane_worktree() {
+    let dir = project();
+    let p = dir.path();
+    let plan = p.join("kitty-specs/001-demo/plan.md");
+    let mut text = std::fs::read_to_string(&plan).expect("plan");
+    text.push_str("\nA late decision.\n");
+    std::fs::write(&plan, &text).expect("write");
+    let out = run(
+        p,
+        &["agent", "action", "implement", "WP02", "--agent", "claude"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let in_worktree =
+        std::fs::read_to_string(p.join(".worktrees/001-demo-lane-a/kitty-specs/001-demo/plan.md"))
+            .expect("worktree plan");
+    assert!(in_worktree.contains("A late decision."), "{in_worktree}");
+    let subjects = git(p, &["log", "--format=%s", "-5"]);
+    assert!(
+        subjects.contains("chore: planning artifacts for 001-demo"),
+        "{subjects}"
+    );
+    assert_eq!(git(p, &["status", "--porcelain"]), "");
+}
