@@ -99,6 +99,30 @@ pub fn decide(
             .with_help("pass --agent <name>"),
         ));
     }
+    let mut d = Decision {
+        kind: if query { "query" } else { "step" },
+        state: String::new(),
+        action: None,
+        wp_id: None,
+        workspace_path: None,
+        prompt_file: None,
+        reason: None,
+        guard_failures: Vec::new(),
+        progress: None,
+        preview_step: None,
+    };
+    if !mission.dir.is_dir() {
+        d.state = "unknown".into();
+        if query {
+            return Ok(d);
+        }
+        d.kind = "blocked";
+        d.reason = Some(format!(
+            "Feature directory not found: {}",
+            mission.dir.display()
+        ));
+        return Ok(d);
+    }
     let record = record_path(root, &mission.slug);
     match result {
         Some(StepResult::Failed | StepResult::Blocked) => {
@@ -119,26 +143,6 @@ pub fn decide(
             let _ = std::fs::remove_file(&record);
         }
         None => {}
-    }
-    let mut d = Decision {
-        kind: if query { "query" } else { "step" },
-        state: String::new(),
-        action: None,
-        wp_id: None,
-        workspace_path: None,
-        prompt_file: None,
-        reason: None,
-        guard_failures: Vec::new(),
-        progress: None,
-        preview_step: None,
-    };
-    if !mission.dir.is_dir() {
-        d.kind = "blocked";
-        d.reason = Some(format!(
-            "Feature directory not found: {}",
-            mission.dir.display()
-        ));
-        return Ok(d);
     }
     if let Some(rec) = std::fs::read_to_string(&record)
         .ok()
@@ -368,15 +372,36 @@ impl Decision {
         agent: Option<&str>,
         meta: &Map<String, Value>,
     ) -> Value {
-        let mission_type = meta
-            .get("mission_type")
-            .cloned()
-            .unwrap_or_else(|| "software-dev".into());
+        let known = mission.dir.is_dir();
+        let mission_type = if known {
+            meta.get("mission_type")
+                .cloned()
+                .unwrap_or_else(|| "software-dev".into())
+        } else {
+            // 3.1.1's words for a mission it could not find.
+            "unknown".into()
+        };
+        let number = match meta.get("mission_number") {
+            Some(n) if known => n.clone(),
+            _ if known => Value::Null,
+            _ => {
+                let digits: String = mission
+                    .slug
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                if digits.is_empty() {
+                    Value::Null
+                } else {
+                    Value::String(digits)
+                }
+            }
+        };
         json!({
             "kind": self.kind,
             "agent": agent,
             "mission_slug": mission.slug,
-            "mission_number": meta.get("mission_number").cloned().unwrap_or(Value::Null),
+            "mission_number": number,
             "mission_type": mission_type,
             "mission": mission_type,
             "mission_state": self.state,
@@ -388,9 +413,9 @@ impl Decision {
             "reason": self.reason,
             "guard_failures": self.guard_failures,
             "progress": self.progress,
-            "origin": null,
+            "origin": if known { Value::Null } else { json!({}) },
             "run_id": null,
-            "step_id": if self.state.is_empty() { Value::Null } else { Value::String(self.state.clone()) },
+            "step_id": if self.state.is_empty() || !known { Value::Null } else { Value::String(self.state.clone()) },
             "decision_id": null,
             "input_key": null,
             "question": null,

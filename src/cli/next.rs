@@ -33,9 +33,27 @@ pub struct NextArgs {
 }
 
 pub fn run(a: NextArgs) -> ExitCode {
-    let (root, m) = match output::mission_context(a.mission.as_deref(), "spec-kitty next", a.json) {
-        Ok(x) => x,
-        Err(code) => return code,
+    let root = match output::project_root() {
+        Ok(r) => r,
+        Err(f) => return output::failure(f, a.json),
+    };
+    let m = match spec_kitty::project::resolve_mission(
+        &root,
+        a.mission.as_deref(),
+        "spec-kitty next",
+        a.json,
+    ) {
+        Ok(m) => m,
+        // As 3.1.1, a mission named but not found is still a decision: a query about an unknown
+        // mission, or a blocked step.
+        Err(_) if a.mission.as_deref().is_some_and(|f| !f.trim().is_empty()) => {
+            let slug = a.mission.as_deref().unwrap_or_default().trim().to_owned();
+            spec_kitty::project::MissionRef {
+                dir: root.join(spec_kitty::project::SPECS_DIR).join(&slug),
+                slug,
+            }
+        }
+        Err(f) => return output::failure(f, a.json),
     };
     let result = a.result.map(|r| match r {
         ResultArg::Success => StepResult::Success,

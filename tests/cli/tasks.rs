@@ -1019,3 +1019,51 @@ fn planning_changes_are_committed_before_the_first_lane_worktree() {
     );
     assert_eq!(git(p, &["status", "--porcelain"]), "");
 }
+
+#[test]
+fn next_for_a_mission_that_does_not_exist_is_a_decision_as_in_3_1_1() {
+    let dir = project();
+    let p = dir.path();
+    let out = run(
+        p,
+        &["next", "--agent", "x", "--mission", "999-nope", "--json"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (
+            &json["kind"],
+            &json["mission_state"],
+            &json["mission_type"],
+            &json["mission_number"]
+        ),
+        (
+            &Value::from("query"),
+            &Value::from("unknown"),
+            &Value::from("unknown"),
+            &Value::from("999")
+        )
+    );
+    let out = run(
+        p,
+        &[
+            "next",
+            "--agent",
+            "x",
+            "--mission",
+            "999-nope",
+            "--result",
+            "success",
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["kind"], "blocked");
+    assert!(
+        json["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Feature directory not found: ")),
+        "{json}"
+    );
+}
