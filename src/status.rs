@@ -76,9 +76,23 @@ impl Event {
     /// The event as one log line (Python `json.dumps(sort_keys=True)`), without the newline.
     pub fn to_line(&self) -> String {
         match serde_json::to_value(self) {
-            Ok(v) => py_json(&v),
+            // 3.1.1 wrote `json.dumps(..., sort_keys=True)`: nested objects (evidence) sorted too.
+            Ok(v) => py_json(&sorted(v)),
             Err(_) => String::new(),
         }
+    }
+}
+
+/// A JSON value with every object's keys in sorted order, at every depth.
+fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut entries: Vec<(String, Value)> = m.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
     }
 }
 
@@ -651,6 +665,12 @@ mod tests {
         let line = ev("01A", "t", "WP01", "planned", "planned").to_line();
         assert!(line.starts_with(r#"{"actor": "a", "at": "t", "event_id": "01A", "evidence": null, "execution_mode": "worktree", "force": false"#));
         assert!(line.ends_with(r#""to_lane": "planned", "wp_id": "WP01"}"#));
+        // Nested objects too, as Python's sort_keys did.
+        let mut e = ev("01B", "t", "WP01", "in_review", "approved");
+        e.evidence = serde_json::json!({"review": {"verdict": "approved", "reviewer": "r", "reference": "x"}});
+        assert!(e.to_line().contains(
+            r#""evidence": {"review": {"reference": "x", "reviewer": "r", "verdict": "approved"}}"#
+        ));
     }
 
     #[test]
