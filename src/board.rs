@@ -794,6 +794,71 @@ pub fn move_task(
     })
 }
 
+/// 3.1.1's dependency alert after a WP went to review: the WPs that depend on it and are not yet
+/// done (planned, claimed, in progress), and how each picks up changes a review may ask for. Empty
+/// when there are none.
+pub fn dependent_alert(root: &Path, mission: &MissionRef, wp: &str) -> Vec<String> {
+    let Ok(b) = board(root, mission) else {
+        return Vec::new();
+    };
+    let incomplete: Vec<&WpEntry> = b
+        .wps
+        .iter()
+        .filter(|w| {
+            matches!(
+                canonical_lane(&w.lane),
+                Some("planned" | "claimed" | "in_progress")
+            ) && crate::action::wp_dependencies(&mission.dir, &w.id)
+                .iter()
+                .any(|d| d == wp)
+        })
+        .collect();
+    if incomplete.is_empty() {
+        return Vec::new();
+    }
+    let Ok(manifest) = workspace::load_manifest(&mission.dir, &mission.slug) else {
+        return Vec::new();
+    };
+    let resolve = |id: &str| workspace::resolve_workspace(root, &mission.slug, &manifest, id).ok();
+    let mine = resolve(wp).and_then(|w| w.branch);
+    let mut lines = vec![
+        String::new(),
+        "⚠️  Dependency Alert".to_owned(),
+        format!(
+            "{} depend on {wp} (not yet done)",
+            incomplete
+                .iter()
+                .map(|w| w.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        String::new(),
+        "If changes are requested during review:".to_owned(),
+        "  1. Notify dependent WP agents".to_owned(),
+        "  2. Dependent workspaces may need to incorporate your changes".to_owned(),
+    ];
+    for dep in incomplete {
+        let Some(ws) = resolve(&dep.id) else { continue };
+        lines.push(match (&ws.branch, &mine) {
+            (None, _) => format!(
+                "     {}: planning-lane workspace (main repo checkout) — no rebase needed; ensure main is up to date",
+                dep.id
+            ),
+            (Some(b), Some(m)) if b == m => {
+                format!("     {}: shares {m} (same lane, no separate rebase command)", dep.id)
+            }
+            (Some(_), Some(m)) => format!("     cd {} && git rebase {m}", ws.path.display()),
+            // The reviewed WP is a planning one: its work is on the target branch.
+            (Some(_), None) => format!(
+                "     cd {} && git rebase {}",
+                ws.path.display(),
+                manifest.target_branch
+            ),
+        });
+    }
+    lines
+}
+
 /// Where a rejection's feedback is kept, and how the event points at it.
 struct Feedback {
     /// `kitty-specs/<slug>/tasks/<WP file stem>/review-cycle-N.md`.

@@ -165,11 +165,14 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
                         );
                         output::json_versioned(p);
                     } else {
+                        let to = moved.events.last().map_or("", |e| e.to_lane.as_str());
                         output::stdout_lines(&[format!(
-                            "✓ Moved {wp} from {} to {}",
-                            moved.from,
-                            moved.events.last().map_or("", |e| e.to_lane.as_str())
+                            "✓ Moved {wp} from {} to {to}",
+                            moved.from
                         )]);
+                        if to == "for_review" {
+                            output::stdout_lines(&board::dependent_alert(&root, &m, &wp));
+                        }
                     }
                     ExitCode::SUCCESS
                 }

@@ -626,6 +626,13 @@ fn for_review_needs_the_work_committed_in_either_workspace() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // 3.1.1's dependency alert: WP03 depends on WP02 and shares its lane.
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("⚠️  Dependency Alert\nWP03 depend on WP02 (not yet done)")
+            && said.contains("WP03: shares kitty/mission-001-demo-lane-a (same lane"),
+        "{said}"
+    );
     // The status files were committed with every move; only the user's file is left.
     assert_eq!(git(p, &["status", "--porcelain"]), "?? NOTES.txt\n");
 
