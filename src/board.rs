@@ -949,15 +949,8 @@ fn plan_feedback(
 /// `to` along planned → claimed → in_progress → for_review → in_review → approved → done; any
 /// other move is the one step.
 pub fn lane_steps<'a>(from: &str, to: &'a str) -> Vec<&'a str> {
-    const FORWARD: [&str; 7] = [
-        "planned",
-        "claimed",
-        "in_progress",
-        "for_review",
-        "in_review",
-        "approved",
-        "done",
-    ];
+    // The forward lanes: the nine but blocked and canceled.
+    const FORWARD: &[&str] = status::LANES.split_at(7).0;
     match (
         FORWARD.iter().position(|l| *l == from),
         FORWARD.iter().position(|l| *l == to),
@@ -1263,4 +1256,33 @@ pub fn accept(root: &Path, mission: &MissionRef, actor: Option<&str>) -> Result<
         accepted_at,
         commit,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_moves_step_through_every_lane_between() {
+        assert_eq!(
+            lane_steps("for_review", "approved"),
+            ["in_review", "approved"]
+        );
+        assert_eq!(
+            lane_steps("planned", "in_progress"),
+            ["claimed", "in_progress"]
+        );
+        assert_eq!(lane_steps("planned", "claimed"), ["claimed"]);
+        // Backwards, sideways and out of the forward chain: one step.
+        assert_eq!(lane_steps("approved", "planned"), ["planned"]);
+        assert_eq!(lane_steps("in_progress", "blocked"), ["blocked"]);
+        assert_eq!(lane_steps("blocked", "in_progress"), ["in_progress"]);
+        // Every step of a forward chain is a transition the state machine allows.
+        let steps = lane_steps("planned", "done");
+        let mut from = "planned";
+        for to in steps {
+            assert!(allowed(from, to).is_some(), "{from} -> {to}");
+            from = to;
+        }
+    }
 }
