@@ -99,10 +99,8 @@ pub fn allowed(from: &str, to: &str) -> Option<Guard> {
         ("claimed", "in_progress") => Workspace,
         ("in_progress", "for_review") => SubtasksComplete,
         ("for_review", "in_review") => Actor,
-        ("in_review", "approved" | "done" | "in_progress" | "planned" | "blocked" | "canceled") => {
-            Reviewer
-        }
-        ("in_progress", "approved") => Reviewer,
+        // Forward moves step through every lane between (`lane_steps`), so these are single steps.
+        ("in_review", "approved" | "in_progress" | "planned" | "blocked" | "canceled") => Reviewer,
         ("approved", "done") => Reviewer,
         ("approved", "in_progress" | "planned") => ReviewRef,
         ("in_progress", "planned") => Reason,
