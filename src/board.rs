@@ -602,6 +602,7 @@ pub fn move_task(
         }
         Ok(())
     };
+    let final_to = to;
     // One hop's guard: the evidence and review reference its event carries.
     let hop = |from: &str, to: &str| -> Result<(Value, Value), Failure> {
         let mut evidence = Value::Null;
@@ -615,7 +616,9 @@ pub fn move_task(
         };
         match guard {
             Guard::None => {}
-            Guard::Actor if actor.is_none() => {
+            // A claim names its agent; a lane only passed through on the way (3.1.1 recorded
+            // `user` there) does not need one.
+            Guard::Actor if actor.is_none() && to == final_to => {
                 return Err(fail(
                     "status::actor-required",
                     format!("moving {wp} to {to} needs --agent"),

@@ -163,7 +163,8 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
                                 .clone()
                                 .map_or(serde_json::Value::Null, serde_json::Value::String),
                         );
-                        output::json_versioned(p);
+                        // 3.1.1 printed these without `spec_kitty_version`.
+                        output::json_line(&serde_json::Value::Object(p));
                     } else {
                         let to = moved.events.last().map_or("", |e| e.to_lane.as_str());
                         output::stdout_lines(&[format!(
@@ -213,7 +214,8 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
                                 .commit
                                 .map_or(serde_json::Value::Null, serde_json::Value::String),
                         );
-                        output::json_versioned(p);
+                        // 3.1.1 printed these without `spec_kitty_version`.
+                        output::json_line(&serde_json::Value::Object(p));
                     } else {
                         output::stdout_lines(&[format!(
                             "✓ Marked {} as {status}",

@@ -1074,3 +1074,69 @@ fn next_for_a_mission_that_does_not_exist_is_a_decision_as_in_3_1_1() {
         "{json}"
     );
 }
+
+#[test]
+fn an_approval_without_agent_steps_through_in_review_as_3_1_1() {
+    let dir = project();
+    let p = dir.path();
+    let ok = |args: &[&str]| {
+        let out = run(p, args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    ok(&["agent", "action", "implement", "WP01", "--agent", "claude"]);
+    std::fs::write(p.join("kitty-specs/001-demo/adr.md"), "# ADR\n").expect("write");
+    git(p, &["add", "kitty-specs/001-demo/adr.md"]);
+    git(p, &["commit", "-q", "-m", "feat(WP01): ADR"]);
+    ok(&["agent", "tasks", "mark-status", "T001", "--status", "done"]);
+    ok(&[
+        "agent",
+        "tasks",
+        "move-task",
+        "WP01",
+        "--to",
+        "for_review",
+        "--agent",
+        "claude",
+    ]);
+    let out = ok(&[
+        "agent",
+        "tasks",
+        "move-task",
+        "WP01",
+        "--to",
+        "approved",
+        "--note",
+        "Review passed",
+        "--json",
+    ]);
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["new_lane"], "approved");
+    assert!(json.get("spec_kitty_version").is_none(), "{json}");
+    let log =
+        std::fs::read_to_string(p.join("kitty-specs/001-demo/status.events.jsonl")).expect("log");
+    let last: Vec<Value> = log
+        .lines()
+        .rev()
+        .take(2)
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    assert_eq!(
+        (
+            &last[1]["to_lane"],
+            &last[1]["actor"],
+            &last[0]["to_lane"],
+            &last[0]["actor"]
+        ),
+        (
+            &Value::from("in_review"),
+            &Value::from("user"),
+            &Value::from("approved"),
+            &Value::from("user")
+        )
+    );
+}
