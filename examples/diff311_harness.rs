@@ -158,16 +158,7 @@ fn overlap_cases(cases: Vec<BTreeMap<String, (Vec<String>, String)>>) -> Vec<Val
 
 fn edit_cases(cases: Vec<(String, String)>) -> Vec<Value> {
     use spec_kitty::tasks::frontmatter::{FmValue, WpFile};
-    let order = [
-        "dependencies",
-        "requirement_refs",
-        "planning_base_branch",
-        "merge_target_branch",
-        "branch_strategy",
-        "execution_mode",
-        "owned_files",
-        "authoritative_surface",
-    ];
+    let order = spec_kitty::finalize::OWNED_ORDER;
     cases
         .into_iter()
         .map(|(text, value)| {

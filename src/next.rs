@@ -384,18 +384,10 @@ impl Decision {
         let number = match meta.get("mission_number") {
             Some(n) if known => n.clone(),
             _ if known => Value::Null,
-            _ => {
-                let digits: String = mission
-                    .slug
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                if digits.is_empty() {
-                    Value::Null
-                } else {
-                    Value::String(digits)
-                }
-            }
+            _ => match crate::status::number_from_slug(&mission.slug) {
+                n if n.is_empty() => Value::Null,
+                n => Value::String(n),
+            },
         };
         json!({
             "kind": self.kind,

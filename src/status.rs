@@ -552,7 +552,7 @@ impl Identity {
 }
 
 /// The `NNN` of an `NNN-name` slug, or `""`.
-fn number_from_slug(slug: &str) -> String {
+pub(crate) fn number_from_slug(slug: &str) -> String {
     let digits: String = slug.chars().take_while(char::is_ascii_digit).collect();
     if !digits.is_empty() && slug[digits.len()..].starts_with('-') {
         digits

@@ -66,7 +66,7 @@ const REPORT_ORDER: [&str; 8] = [
 
 /// 3.1.1's serializer key order for the keys finalize writes: a missing key is inserted after the
 /// nearest key that precedes it here.
-const OWNED_ORDER: [&str; 10] = [
+pub const OWNED_ORDER: [&str; 10] = [
     "work_package_id",
     "title",
     "dependencies",

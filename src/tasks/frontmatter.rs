@@ -1018,8 +1018,7 @@ mod properties {
             // finalize never changes one key twice in an edit.
             let mut seen = std::collections::HashSet::new();
             let changes: Vec<_> = changes.into_iter().filter(|(k, _)| seen.insert(*k)).collect();
-            let order = ["dependencies", "requirement_refs", "planning_base_branch", "merge_target_branch",
-                "branch_strategy", "execution_mode", "owned_files", "authoritative_surface"];
+            let order = crate::finalize::OWNED_ORDER;
             let out = before.edited(&changes, &order);
             let after = super::WpFile::parse("WP01-x.md", "WP01-x.md", out.clone());
             prop_assert!(after.is_ok(), "unreadable after the edit:\n{out}\n{:?}", after.err());
