@@ -6,8 +6,6 @@
 
 use std::path::{Path, PathBuf};
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 use crate::diagnostics::{Diag, Failure};
@@ -455,6 +453,8 @@ pub struct MoveOptions {
     pub review_feedback_file: Option<PathBuf>,
     /// Bypass the state machine and its guards (needs an actor and a note).
     pub force: bool,
+    /// A move to done without the lane branch merged into the target: why.
+    pub done_override_reason: Option<String>,
 }
 
 /// A transition that happened.
@@ -547,7 +547,38 @@ pub fn move_task(
             "nothing to do",
         ));
     }
-    let reason = opts.note.clone();
+    // As 3.1.1: done means merged. A lane WP goes to done by hand only once its lane branch is in
+    // the target (`spec-kitty merge` records done itself, whatever the strategy).
+    if to == "done"
+        && !opts.force
+        && opts.done_override_reason.is_none()
+        && let Some(branch) = ws
+            .branch
+            .as_deref()
+            .filter(|b| git::branch_tip(root, b).is_some())
+    {
+        let target = if manifest.target_branch.is_empty() {
+            git::current_branch(root).unwrap_or_else(|| "main".to_owned())
+        } else {
+            manifest.target_branch.clone()
+        };
+        if !git::is_ancestor(root, branch, &target) {
+            return Err(fail(
+                "status::not-merged",
+                format!("Merge ancestry check failed: {branch} is not merged into {target}"),
+                &format!(
+                    "land the mission with `spec-kitty merge --mission {}` (it moves the WPs to done), or pass --done-override-reason \"...\"",
+                    mission.slug
+                ),
+            ));
+        }
+    }
+    let reason = opts.note.clone().or_else(|| {
+        opts.done_override_reason
+            .as_ref()
+            .filter(|_| to == "done")
+            .map(|r| format!("done override: {r}"))
+    });
     if opts.force && (actor.is_none() || reason.is_none()) {
         return Err(fail(
             "status::force-needs-reason",
@@ -1148,115 +1179,6 @@ pub fn mark_status(
         .map_err(|e| Failure::simple(Diag::error("git::commit", e.to_string())))?,
     );
     Ok(marked)
-}
-
-/// What `agent mission accept` did.
-#[derive(Debug, Clone)]
-pub struct Accepted {
-    /// WPs moved from approved to done.
-    pub moved: Vec<String>,
-    /// Who accepted.
-    pub accepted_by: String,
-    /// When.
-    pub accepted_at: String,
-    /// The commit recording it (in git).
-    pub commit: Option<String>,
-}
-
-/// Accepts a mission whose work packages are all approved or done: moves the approved ones to
-/// done (with review evidence naming the acceptor) and records the acceptance in `meta.json`.
-pub fn accept(root: &Path, mission: &MissionRef, actor: Option<&str>) -> Result<Accepted, Failure> {
-    let b = board(root, mission)?;
-    if b.wps.is_empty() {
-        return Err(fail(
-            "accept::no-wps",
-            format!("mission `{}` has no work packages", mission.slug),
-            "plan and finalize the mission first",
-        ));
-    }
-    let pending: Vec<String> = b
-        .wps
-        .iter()
-        .filter(|w| !matches!(w.lane.as_str(), "approved" | "done" | "canceled"))
-        .map(|w| format!("{} ({})", w.id, w.lane))
-        .collect();
-    if !pending.is_empty() {
-        return Err(fail(
-            "accept::not-ready",
-            format!(
-                "mission `{}` is not ready for acceptance: {}",
-                mission.slug,
-                pending.join(", ")
-            ),
-            "every work package must be approved (or done) first; `spec-kitty next` says what is left",
-        ));
-    }
-    let accepted_by = actor
-        .map(str::to_owned)
-        .filter(|a| !a.trim().is_empty())
-        .or_else(|| {
-            git::run(root, &["config", "user.name"])
-                .ok()
-                .map(|s| s.trim().to_owned())
-                .filter(|s| !s.is_empty())
-        })
-        .unwrap_or_else(|| "user".to_owned());
-    let mut moved = Vec::new();
-    for w in b.wps.iter().filter(|w| w.lane == "approved") {
-        move_task(
-            root,
-            mission,
-            &w.id,
-            "done",
-            &MoveOptions {
-                agent: Some(accepted_by.clone()),
-                note: Some("Mission accepted".into()),
-                reviewer: Some(accepted_by.clone()),
-                ..MoveOptions::default()
-            },
-        )?;
-        moved.push(w.id.clone());
-    }
-    // Record the acceptance in meta.json (3.1.1's keys), keeping every other key.
-    let meta_path = mission.dir.join("meta.json");
-    let mut meta = read_meta(&mission.dir);
-    let accepted_at = UtcTime::now().isoformat();
-    meta.insert("accepted_at".into(), accepted_at.clone().into());
-    meta.insert("accepted_by".into(), accepted_by.clone().into());
-    meta.insert("acceptance_mode".into(), "local".into());
-    let mut history = meta
-        .get("acceptance_history")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    history.push(serde_json::json!({"accepted_at": accepted_at, "accepted_by": accepted_by, "acceptance_mode": "local"}));
-    meta.insert("acceptance_history".into(), Value::Array(history));
-    let sorted: BTreeMap<String, Value> = meta.into_iter().collect();
-    let mut text = serde_json::to_string_pretty(&sorted).unwrap_or_default();
-    text.push('\n');
-    crate::util::write_atomic(&meta_path, text.as_bytes()).map_err(|e| {
-        Failure::simple(crate::diagnostics::io_error("accept::meta", &meta_path, &e))
-    })?;
-    let commit = if git::is_repo(root) {
-        let _lock = git::commit_lock(root)
-            .map_err(|e| Failure::simple(Diag::error("git::lock", e.to_string())))?;
-        Some(
-            git::commit_paths(
-                root,
-                &[rel_path(root, &meta_path)],
-                &format!("chore: Accept mission {}", mission.slug),
-            )
-            .map_err(|e| Failure::simple(Diag::error("git::commit", e.to_string())))?,
-        )
-    } else {
-        None
-    };
-    Ok(Accepted {
-        moved,
-        accepted_by,
-        accepted_at,
-        commit,
-    })
 }
 
 #[cfg(test)]

@@ -108,3 +108,295 @@ pub fn commit_lock(root: &Path) -> Result<crate::util::FileLock, GitError> {
         message: e.to_string(),
     })
 }
+
+/// Runs `git -C root args...` with extra environment variables (e.g. a temporary index, or the
+/// author of a replayed commit) and returns its stdout.
+pub fn run_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<String, GitError> {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
+        .arg(root)
+        .args(args)
+        .env("LC_ALL", "C")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().map_err(|e| GitError {
+        args: args.join(" "),
+        message: e.to_string(),
+    })?;
+    if output.status.success() {
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    } else {
+        let mut message = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        if message.is_empty() {
+            message = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        }
+        Err(GitError {
+            args: args.join(" "),
+            message,
+        })
+    }
+}
+
+/// The commit a revision names, or `None` when it names none.
+pub fn commit_of(root: &Path, rev: &str) -> Option<String> {
+    run(
+        root,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )
+    .ok()
+    .map(|s| s.trim().to_owned())
+    .filter(|s| !s.is_empty())
+}
+
+/// The tip of local branch `branch`, or `None` when it does not exist.
+pub fn branch_tip(root: &Path, branch: &str) -> Option<String> {
+    commit_of(root, &format!("refs/heads/{branch}"))
+}
+
+/// True when `ancestor` is an ancestor of (or equal to) `of`.
+pub fn is_ancestor(root: &Path, ancestor: &str, of: &str) -> bool {
+    run(root, &["merge-base", "--is-ancestor", ancestor, of]).is_ok()
+}
+
+/// The tree of a commit.
+pub fn tree_of(root: &Path, commit: &str) -> Result<String, GitError> {
+    run(root, &["rev-parse", &format!("{commit}^{{tree}}")]).map(|s| s.trim().to_owned())
+}
+
+/// The outcome of merging two commits without a working tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeMerge {
+    /// The merged tree.
+    Clean(String),
+    /// The paths git could not merge.
+    Conflicts(Vec<String>),
+}
+
+/// Merges `theirs` into `ours` in memory (`git merge-tree --write-tree`), optionally with an
+/// explicit merge base (a cherry-pick of `theirs` is a merge with its parent as the base). Nothing
+/// in any working tree, index or ref changes.
+pub fn merge_tree(
+    root: &Path,
+    ours: &str,
+    theirs: &str,
+    base: Option<&str>,
+) -> Result<TreeMerge, GitError> {
+    let base_arg = base.map(|b| format!("--merge-base={b}"));
+    let mut args = vec!["merge-tree", "--write-tree", "--name-only", "--no-messages"];
+    if let Some(b) = &base_arg {
+        args.push(b);
+    }
+    args.push(ours);
+    args.push(theirs);
+    let output = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(&args)
+        .env("LC_ALL", "C")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .map_err(|e| GitError {
+            args: args.join(" "),
+            message: e.to_string(),
+        })?;
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let mut lines = stdout.lines();
+    let tree = lines.next().unwrap_or_default().trim().to_owned();
+    match output.status.code() {
+        Some(0) if !tree.is_empty() => Ok(TreeMerge::Clean(tree)),
+        Some(1) => {
+            let mut files: Vec<String> = lines
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect();
+            files.dedup();
+            Ok(TreeMerge::Conflicts(files))
+        }
+        _ => Err(GitError {
+            args: args.join(" "),
+            message: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
+        }),
+    }
+}
+
+/// Who wrote a commit and when, for replaying it.
+#[derive(Debug, Clone, Default)]
+pub struct Authorship {
+    /// Author name.
+    pub name: String,
+    /// Author e-mail.
+    pub email: String,
+    /// Author date (git's raw format).
+    pub date: String,
+    /// The full message.
+    pub message: String,
+}
+
+/// Reads the author and message of `commit`.
+pub fn authorship(root: &Path, commit: &str) -> Result<Authorship, GitError> {
+    let out = run(
+        root,
+        &[
+            "log",
+            "-1",
+            "--format=%an%x00%ae%x00%ad%x00%B",
+            "--date=raw",
+            commit,
+        ],
+    )?;
+    let mut parts = out.splitn(4, '\0');
+    Ok(Authorship {
+        name: parts.next().unwrap_or_default().to_owned(),
+        email: parts.next().unwrap_or_default().to_owned(),
+        date: parts.next().unwrap_or_default().to_owned(),
+        message: parts.next().unwrap_or_default().trim_end().to_owned(),
+    })
+}
+
+/// Creates a commit object for `tree` with `parents` (no ref moves). With `author`, the commit
+/// keeps that author and date (a replayed commit); the committer is the current identity.
+pub fn commit_tree(
+    root: &Path,
+    tree: &str,
+    parents: &[&str],
+    message: &str,
+    author: Option<&Authorship>,
+) -> Result<String, GitError> {
+    let mut args = vec!["commit-tree", tree];
+    for p in parents {
+        args.push("-p");
+        args.push(p);
+    }
+    args.push("-m");
+    args.push(message);
+    let env: Vec<(&str, &str)> = match author {
+        Some(a) => vec![
+            ("GIT_AUTHOR_NAME", a.name.as_str()),
+            ("GIT_AUTHOR_EMAIL", a.email.as_str()),
+            ("GIT_AUTHOR_DATE", a.date.as_str()),
+        ],
+        None => Vec::new(),
+    };
+    run_env(root, &args, &env).map(|s| s.trim().to_owned())
+}
+
+/// Creates a commit on top of `parent` that replaces `files` (path relative to the repository
+/// root, new content) and changes nothing else, through a temporary index: no working tree, index
+/// or ref of the user is touched. Returns the new commit.
+pub fn commit_files(
+    root: &Path,
+    parent: &str,
+    files: &[(String, Vec<u8>)],
+    message: &str,
+) -> Result<String, GitError> {
+    let tmp = tempfile::Builder::new()
+        .prefix("spec-kitty-index-")
+        .tempdir()
+        .map_err(|e| GitError {
+            args: "temporary index".into(),
+            message: e.to_string(),
+        })?;
+    let index = tmp.path().join("index");
+    let index_str = index.display().to_string();
+    let env = [("GIT_INDEX_FILE", index_str.as_str())];
+    run_env(root, &["read-tree", parent], &env)?;
+    for (path, bytes) in files {
+        let blob = hash_blob(root, bytes)?;
+        let info = format!("100644,{blob},{path}");
+        run_env(root, &["update-index", "--add", "--cacheinfo", &info], &env)?;
+    }
+    let tree = run_env(root, &["write-tree"], &env)?;
+    commit_tree(root, tree.trim(), &[parent], message, None)
+}
+
+/// Stores `bytes` as a blob and returns its id.
+fn hash_blob(root: &Path, bytes: &[u8]) -> Result<String, GitError> {
+    use std::io::Write as _;
+    let err = |e: std::io::Error| GitError {
+        args: "hash-object -w --stdin".into(),
+        message: e.to_string(),
+    };
+    let mut child = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["hash-object", "-w", "--stdin"])
+        .env("LC_ALL", "C")
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .env_remove("GIT_INDEX_FILE")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(err)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(bytes).map_err(err)?;
+    }
+    let out = child.wait_with_output().map_err(err)?;
+    if !out.status.success() {
+        return Err(GitError {
+            args: "hash-object -w --stdin".into(),
+            message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// A file's content at a revision (`git show rev:path`), or `None` when it has none.
+pub fn show_file(root: &Path, rev: &str, path: &str) -> Option<String> {
+    run(root, &["show", &format!("{rev}:{path}")]).ok()
+}
+
+/// The worktree (main checkout included) that has `branch` checked out, if any.
+pub fn checked_out_at(root: &Path, branch: &str) -> Option<std::path::PathBuf> {
+    let out = run(root, &["worktree", "list", "--porcelain"]).ok()?;
+    let wanted = format!("branch refs/heads/{branch}");
+    let mut current: Option<&str> = None;
+    for line in out.lines() {
+        if let Some(p) = line.strip_prefix("worktree ") {
+            current = Some(p);
+        } else if line == wanted {
+            return current.map(std::path::PathBuf::from);
+        }
+    }
+    None
+}
+
+/// Moves `branch` from `old` to `new` (a descendant of `old`). Where the branch is checked out, its
+/// index and working tree move with it (`git merge --ff-only`, which refuses rather than overwrite
+/// local changes); elsewhere the ref moves only if it still points at `old`.
+pub fn advance_branch(root: &Path, branch: &str, old: &str, new: &str) -> Result<(), GitError> {
+    if old == new {
+        return Ok(());
+    }
+    match checked_out_at(root, branch) {
+        Some(dir) => {
+            let head = head(&dir)?;
+            if head != old {
+                return Err(GitError {
+                    args: format!("merge --ff-only {new}"),
+                    message: format!("{branch} moved during the merge (now at {head})"),
+                });
+            }
+            run(&dir, &["merge", "--ff-only", "--quiet", new]).map(|_| ())
+        }
+        None => run(
+            root,
+            &["update-ref", &format!("refs/heads/{branch}"), new, old],
+        )
+        .map(|_| ()),
+    }
+}

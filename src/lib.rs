@@ -5,6 +5,7 @@
 //! `spec-kitty agent mission finalize-tasks` ([`finalize`]): tasks.md and the WP prompt files go in,
 //! WP frontmatter, `lanes.json` and the status event log come out.
 
+pub mod accept;
 pub mod action;
 pub mod agents;
 pub mod auth;
@@ -17,6 +18,7 @@ pub mod init;
 pub mod lane_report;
 pub mod lanes;
 pub mod lint;
+pub mod merge;
 pub mod mission_create;
 pub mod next;
 pub mod ownership;

@@ -271,12 +271,27 @@ pub fn decide(
         .iter()
         .all(|w| matches!(w.lane.as_str(), "approved" | "done" | "canceled"))
     {
-        d.state = "accept".into();
-        d.action = Some("accept".into());
-        d.preview_step = Some("accept".into());
-        d.reason = Some(
-            "Every work package is approved: accept the mission, then move each WP to done".into(),
-        );
+        // Accepted (meta.json) → merge; merge moves every WP to done, which is terminal.
+        let accepted = b
+            .meta
+            .get("accepted_at")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty());
+        let step = if accepted { "merge" } else { "accept" };
+        d.state = step.into();
+        d.action = Some(step.into());
+        d.preview_step = Some(step.into());
+        d.reason = Some(if accepted {
+            format!(
+                "The mission is accepted: land it on its target branch with `spec-kitty merge --mission {}`",
+                mission.slug
+            )
+        } else {
+            format!(
+                "Every work package is approved: check and accept the mission with `spec-kitty accept --mission {}`",
+                mission.slug
+            )
+        });
         return Ok(d);
     } else {
         d.kind = if query { "query" } else { "blocked" };

@@ -109,11 +109,15 @@ pub struct BadLine {
 
 /// Reads the log. Unreadable lines are returned separately, never dropped silently.
 pub fn read_events(path: &Path) -> std::io::Result<(Vec<Event>, Vec<BadLine>)> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
-        Err(e) => return Err(e),
-    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(parse_events(&text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((Vec::new(), Vec::new())),
+        Err(e) => Err(e),
+    }
+}
+
+/// Parses the text of a log (as [`read_events`] does a file), e.g. a version read from a branch.
+pub fn parse_events(text: &str) -> (Vec<Event>, Vec<BadLine>) {
     let mut events = Vec::new();
     let mut bad = Vec::new();
     let ends_with_newline = text.ends_with('\n');
@@ -137,7 +141,7 @@ pub fn read_events(path: &Path) -> std::io::Result<(Vec<Event>, Vec<BadLine>)> {
             }),
         }
     }
-    Ok((events, bad))
+    (events, bad)
 }
 
 /// An event from one parsed line. A falsy `mission_slug` falls back to the legacy `feature_slug`

@@ -17,6 +17,8 @@ mod init;
 mod lint;
 #[path = "cli/loop_e2e.rs"]
 mod loop_e2e;
+#[path = "cli/merge.rs"]
+mod merge;
 #[path = "cli/mission_create.rs"]
 mod mission_create;
 #[path = "cli/release.rs"]

@@ -14,22 +14,39 @@ pub enum MissionCommand {
     Create(super::mission_create::CreateArgs),
     /// Compile tasks.md and the WP prompt files into WP frontmatter, lanes.json and status events.
     FinalizeTasks(FinalizeArgs),
-    /// Accept a mission whose work packages are all approved: move them to done and record the
-    /// acceptance in meta.json.
+    // Help text: `AcceptArgs`.
     Accept(AcceptArgs),
+    // Help text: `super::merge::MergeArgs`.
+    Merge(super::merge::MergeArgs),
 }
 
+/// Check that a mission is ready to merge (every WP approved, subtasks ticked, no clarification
+/// markers, artifacts present and committed) and record the acceptance in meta.json, committed on
+/// the target branch. Moves no WP: `spec-kitty merge` lands the lanes and moves the WPs to done.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  spec-kitty accept --mission 001-demo                  check and record the acceptance
+  spec-kitty accept --mission 001-demo --mode checklist check only, write nothing
+  spec-kitty accept --mission 001-demo --json           the result as one JSON document")]
 pub struct AcceptArgs {
     /// Mission directory name under kitty-specs/, or its mission_id.
-    #[arg(long)]
+    #[arg(long, alias = "feature")]
     pub mission: Option<String>,
-    /// Who accepts (default: git's user.name).
+    /// auto (pr when the repository has a remote, else local), pr, local, or checklist (check only).
+    #[arg(long, default_value = "auto")]
+    pub mode: String,
+    /// Who accepts (default: git's author identity).
     #[arg(long)]
     pub actor: Option<String>,
     /// Print one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
+    /// Skip the WP file checks.
+    #[arg(long)]
+    pub lenient: bool,
+    /// Check and report; write nothing.
+    #[arg(long)]
+    pub no_commit: bool,
 }
 
 #[derive(Debug, Args)]
@@ -53,6 +70,7 @@ pub fn run(cmd: MissionCommand) -> ExitCode {
         MissionCommand::Create(args) => super::mission_create::run(args),
         MissionCommand::FinalizeTasks(args) => finalize(args),
         MissionCommand::Accept(args) => accept(args),
+        MissionCommand::Merge(args) => super::merge::run(args),
     }
 }
 
@@ -88,43 +106,89 @@ fn finalize(args: FinalizeArgs) -> ExitCode {
     }
 }
 
-fn accept(args: AcceptArgs) -> ExitCode {
-    let (root, mission) = match output::mission_context(
-        args.mission.as_deref(),
-        "spec-kitty agent mission accept",
-        args.json,
-    ) {
-        Ok(x) => x,
-        Err(code) => return code,
+pub fn accept(args: AcceptArgs) -> ExitCode {
+    use spec_kitty::accept::{self, Mode, Outcome};
+    let mode = match Mode::parse(&args.mode) {
+        Ok(m) => m,
+        Err(f) => return output::failure(f, args.json),
     };
-    match spec_kitty::board::accept(&root, &mission, args.actor.as_deref()) {
-        Ok(a) => {
+    let (root, mission) =
+        match output::mission_context(args.mission.as_deref(), "spec-kitty accept", args.json) {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
+    let opts = accept::Options {
+        mode,
+        actor: args.actor.clone(),
+        lenient: args.lenient,
+        no_commit: args.no_commit,
+    };
+    match accept::accept(&root, &mission, &opts) {
+        Ok(Outcome::Checked(summary)) => {
             if args.json {
-                let mut p = serde_json::Map::new();
-                p.insert("result".into(), "success".into());
-                p.insert("mission_slug".into(), mission.slug.clone().into());
-                p.insert("accepted_by".into(), a.accepted_by.clone().into());
-                p.insert("accepted_at".into(), a.accepted_at.clone().into());
-                p.insert("moved_to_done".into(), a.moved.clone().into());
-                p.insert(
-                    "commit_hash".into(),
-                    a.commit
-                        .clone()
-                        .map_or(serde_json::Value::Null, serde_json::Value::String),
-                );
-                output::json_versioned(p);
+                output::json_line(&serde_json::Value::Object(summary.json()));
             } else {
                 output::stdout_lines(&[
-                    format!("✓ Mission {} accepted by {}", mission.slug, a.accepted_by),
-                    format!(
-                        "  Moved to done: {}",
-                        if a.moved.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            a.moved.join(", ")
-                        }
-                    ),
+                    format!("Mission {} is ready for acceptance.", mission.slug),
+                    "  No outstanding acceptance issues detected (nothing recorded).".to_owned(),
                 ]);
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(Outcome::AlreadyAccepted {
+            summary,
+            accepted_at,
+            accepted_by,
+        }) => {
+            if args.json {
+                let mut p = serde_json::Map::new();
+                p.insert("result".into(), "already_accepted".into());
+                p.insert("accepted_at".into(), accepted_at.into());
+                p.insert("accepted_by".into(), accepted_by.into());
+                p.insert("commit_created".into(), false.into());
+                p.insert("summary".into(), summary.json().into());
+                output::json_line(&serde_json::Value::Object(p));
+            } else {
+                output::stdout_lines(&[
+                    format!(
+                        "Mission {} is already accepted (by {accepted_by} at {accepted_at}); nothing changed.",
+                        mission.slug
+                    ),
+                    format!("  Next: spec-kitty merge --mission {}", mission.slug),
+                ]);
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(Outcome::Accepted(a)) => {
+            if args.json {
+                let mut p = serde_json::Map::new();
+                p.insert("result".into(), "accepted".into());
+                p.insert("accepted_at".into(), a.accepted_at.clone().into());
+                p.insert("accepted_by".into(), a.accepted_by.clone().into());
+                p.insert("mode".into(), a.mode.into());
+                p.insert("parent_commit".into(), serde_json::json!(a.parent_commit));
+                p.insert("accept_commit".into(), serde_json::json!(a.accept_commit));
+                p.insert("commit_created".into(), a.accept_commit.is_some().into());
+                p.insert("instructions".into(), serde_json::json!(a.instructions));
+                p.insert(
+                    "cleanup_instructions".into(),
+                    serde_json::json!(a.cleanup_instructions),
+                );
+                p.insert("notes".into(), serde_json::json!([]));
+                p.insert("summary".into(), a.summary.json().into());
+                output::json_line(&serde_json::Value::Object(p));
+            } else {
+                let mut lines = vec![
+                    format!("✓ Mission {} accepted by {}", mission.slug, a.accepted_by),
+                    "  No outstanding acceptance issues detected.".to_owned(),
+                ];
+                if let Some(c) = &a.accept_commit {
+                    lines.push(format!("  Acceptance commit: {}", c.get(..7).unwrap_or(c)));
+                }
+                lines.push("Next steps:".to_owned());
+                lines.extend(a.instructions.iter().map(|i| format!("  - {i}")));
+                lines.extend(a.cleanup_instructions.iter().map(|i| format!("  - {i}")));
+                output::stdout_lines(&lines);
             }
             ExitCode::SUCCESS
         }

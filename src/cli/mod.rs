@@ -11,6 +11,7 @@ mod action;
 mod auth;
 mod init;
 mod lint;
+mod merge;
 mod mission;
 mod mission_create;
 mod next;
@@ -51,11 +52,15 @@ enum Command {
     Lint(lint::LintArgs),
     /// Show a mission's execution lanes, and with --explain why each WP is where it is.
     Lanes(lint::LanesArgs),
+    // Help text: `merge::MergeArgs`.
+    Merge(merge::MergeArgs),
+    // Help text: `mission::AcceptArgs`.
+    Accept(mission::AcceptArgs),
 }
 
 #[derive(Debug, Subcommand)]
 enum AgentCommand {
-    /// Mission lifecycle: create, finalize-tasks.
+    /// Mission lifecycle: create, finalize-tasks, accept, merge.
     #[command(subcommand)]
     Mission(mission::MissionCommand),
     /// Per-WP actions: implement.
@@ -87,6 +92,8 @@ pub fn run() -> ExitCode {
         Command::Lint(args) => lint::run(args),
         Command::Auth(cmd) => auth::run(cmd),
         Command::Lanes(args) => lint::lanes(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Accept(args) => mission::accept(args),
         Command::Agent(AgentCommand::Release(cmd)) => release::run_agent(cmd),
         Command::Release(cmd) => release::run(cmd),
     }

@@ -54,6 +54,10 @@ pub struct MoveArgs {
     /// Bypass the state machine and its guards (needs --agent and --note).
     #[arg(long)]
     pub force: bool,
+    /// Move to done although the WP's lane branch is not merged into the target (recorded as
+    /// the reason).
+    #[arg(long)]
+    pub done_override_reason: Option<String>,
     /// Print one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -132,6 +136,7 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
                 reviewer: a.reviewer,
                 review_feedback_file: a.review_feedback_file,
                 force: a.force,
+                done_override_reason: a.done_override_reason,
             };
             match board::move_task(&root, &m, &wp, &a.to, &opts) {
                 Ok(moved) => {

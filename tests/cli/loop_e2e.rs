@@ -112,6 +112,7 @@ fn a_mission_goes_from_init_to_terminal() {
 
     let mut seen_worktrees = Vec::new();
     let mut rejected_once = false;
+    let mut merged = false;
     for round in 0..40 {
         let d = json(
             &root,
@@ -131,23 +132,19 @@ fn a_mission_goes_from_init_to_terminal() {
         }
         assert_ne!(d["kind"], "blocked", "round {round}: {d}");
         if d["mission_state"] == "accept" {
+            assert_eq!(d["prompt_file"], Value::Null, "{d}");
+            assert!(
+                d["reason"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(&format!("spec-kitty accept --mission {slug}")),
+                "{d}"
+            );
             let accepted = json(
                 &root,
-                &[
-                    "agent",
-                    "mission",
-                    "accept",
-                    "--mission",
-                    &slug,
-                    "--actor",
-                    "lead",
-                    "--json",
-                ],
+                &["accept", "--mission", &slug, "--actor", "lead", "--json"],
             );
-            assert_eq!(
-                accepted["moved_to_done"],
-                serde_json::json!(["WP01", "WP02", "WP03", "WP04"])
-            );
+            assert_eq!(accepted["result"], "accepted", "{accepted}");
             let meta: Value = serde_json::from_str(
                 &std::fs::read_to_string(dir.join("meta.json")).expect("meta"),
             )
@@ -158,6 +155,21 @@ fn a_mission_goes_from_init_to_terminal() {
                 mission_id.as_str(),
                 "acceptance keeps the identity"
             );
+            continue;
+        }
+        if d["mission_state"] == "merge" {
+            // A CLI-driven step, like accept: no prompt, the reason names the command.
+            assert_eq!(d["kind"], "step", "{d}");
+            assert_eq!(d["prompt_file"], Value::Null, "{d}");
+            assert!(
+                d["reason"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(&format!("spec-kitty merge --mission {slug}")),
+                "{d}"
+            );
+            merged = true;
+            run(&root, &["merge", "--mission", &slug]);
             continue;
         }
         let wp_id = d["wp_id"].as_str().expect("a WP step").to_owned();
@@ -396,6 +408,29 @@ fn a_mission_goes_from_init_to_terminal() {
         }
     }
     assert!(rejected_once, "the loop went through a rejection");
+    assert!(merged, "the loop went through merge");
+    // The work is on the target branch, in the main checkout, and the lanes are gone.
+    for (f, content) in [
+        ("src/wp02.rs", "work\n"),
+        ("src/wp03.rs", "work\n"),
+        ("src/wp04.rs", "fixed\n"),
+    ] {
+        assert_eq!(
+            git(&root, &["show", &format!("main:{f}")]),
+            content,
+            "{f} on main"
+        );
+        assert_eq!(
+            std::fs::read_to_string(root.join(f)).expect("in the main checkout"),
+            content
+        );
+    }
+    assert!(
+        !root
+            .join(".worktrees")
+            .join(format!("{slug}-lane-a"))
+            .exists()
+    );
     let final_decision = json(
         &root,
         &["next", "--agent", "claude", "--mission", &slug, "--json"],
