@@ -28,12 +28,28 @@ mod support;
 #[path = "cli/tasks.rs"]
 mod tasks;
 
-/// The trycmd snapshot cases. `git` is registered so `.trycmd` cases can set up a repository;
+/// The trycmd snapshot cases. `git` and `sh` are registered so `.trycmd` cases can set up a
+/// repository and do an agent's work in it;
 /// every command runs with a fixed git identity and no user or system git config.
 #[test]
 fn trycmd_cases() {
     let cases = trycmd::TestCases::new();
+    // `sh -c "cd <worktree> && spec-kitty ..."` finds the binary under test first.
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_spec-kitty"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir).chain(
+            std::env::var_os("PATH")
+                .iter()
+                .flat_map(std::env::split_paths)
+                .collect::<Vec<_>>(),
+        ),
+    )
+    .unwrap_or_default();
     cases
+        .env("PATH", path.to_string_lossy())
         .env("GIT_AUTHOR_NAME", "Test")
         .env("GIT_AUTHOR_EMAIL", "test@example.com")
         .env("GIT_COMMITTER_NAME", "Test")
@@ -42,6 +58,7 @@ fn trycmd_cases() {
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
         .env("NO_COLOR", "1")
         .register_bin("git", find_on_path("git"))
+        .register_bin("sh", find_on_path("sh"))
         .case("tests/cmd/*.toml")
         .case("tests/cmd/*.trycmd");
 }

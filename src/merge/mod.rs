@@ -231,7 +231,7 @@ pub fn check_location(root: &Path, cwd: &Path) -> Result<(), Failure> {
             "merge::not-main-checkout",
             format!(
                 "`merge` must run from the main checkout, not from the worktree {}",
-                t.display()
+                rel_path(&canon(root), &canon(&t))
             ),
             format!("cd {} and run it there", root.display()),
         )),
@@ -749,10 +749,10 @@ fn preflight(
     opts: &Options,
 ) -> Result<(), Failure> {
     let slug = &plan.slug;
-    let unapproved: Vec<String> = plan
-        .lanes
-        .iter()
-        .flat_map(|l| l.wp_ids.iter())
+    let mut wps: Vec<&String> = plan.lanes.iter().flat_map(|l| l.wp_ids.iter()).collect();
+    wps.sort();
+    let unapproved: Vec<String> = wps
+        .into_iter()
         .filter(|w| !matches!(status.lane_of(w), "approved" | "done" | "canceled"))
         .map(|w| format!("{w} ({})", status.lane_of(w)))
         .collect();
@@ -816,7 +816,7 @@ fn preflight(
     if !dirty.is_empty() {
         return Err(fail(
             "merge::worktree-dirty",
-            format!("lane worktrees have uncommitted work: {}", dirty.join("; ")),
+            format!("uncommitted work in lane worktrees:\n{}", dirty.join("\n")),
             "commit it in the lane worktree (it is part of the lane) or move it out; the merge never deletes uncommitted work",
         ));
     }
@@ -898,7 +898,7 @@ fn conflict(
             commands.extend(cd(l));
             commands.push(format!("git {verb} {tb}"));
             commands.push(format!(
-                "# resolve the conflicts, then `git add` the files and `git {}`",
+                "# fix the files, `git add` them, `git {}`",
                 if verb == "rebase" {
                     "rebase --continue"
                 } else {
@@ -928,7 +928,7 @@ fn conflict(
             commands.push(format!("git {verb} {}", l.branch));
         }
         commands.push(format!(
-            "# resolve the conflicts, then `git add` the files and `git {}`",
+            "# fix the files, `git add` them, `git {}`",
             if verb == "rebase" {
                 "rebase --continue"
             } else {
@@ -1053,6 +1053,7 @@ fn record_done(
     if done.is_empty() {
         return Ok((landed.to_owned(), done));
     }
+    done.sort_by(|a, b| a.wp_id.cmp(&b.wp_id));
     let meta = read_json_map(git::show_file(
         root,
         landed,
