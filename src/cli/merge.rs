@@ -184,8 +184,8 @@ pub fn run(args: MergeArgs) -> ExitCode {
                         format!("Push failed: {msg}"),
                     )
                     .with_help(format!(
-                        "the merge is complete locally; fix the remote side (e.g. `git pull --rebase`), then `git push origin {}`",
-                        report.plan.target_branch
+                        "the merge is complete locally; once the remote accepts it, push again with `spec-kitty merge --mission {} --push` or `git push origin {}`",
+                        report.plan.slug, report.plan.target_branch
                     ))]);
                 }
             }
@@ -248,10 +248,14 @@ fn dry_run_lines(plan: &merge::Plan, opts: &Options) -> Vec<String> {
 fn report_lines(r: &Report) -> Vec<String> {
     let plan = &r.plan;
     if r.already_merged {
-        return vec![format!(
+        let mut lines = vec![format!(
             "Mission {} is already merged into {}; nothing to do.",
             plan.slug, plan.target_branch
         )];
+        if r.push == Push::Pushed {
+            lines.push(format!("  ✓ Pushed {} to origin", plan.target_branch));
+        }
+        return lines;
     }
     let mut lines = Vec::new();
     if r.resumed {

@@ -549,7 +549,12 @@ pub fn merge(root: &Path, mission: &MissionRef, opts: &Options) -> Result<Report
             worktrees_kept: Vec::new(),
             branches_deleted: Vec::new(),
             branches_kept: Vec::new(),
-            push: Push::NotRequested,
+            // A push that failed last time is retried.
+            push: if opts.push {
+                push(root, &tb)
+            } else {
+                Push::NotRequested
+            },
             plan,
         });
     }

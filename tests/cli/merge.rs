@@ -71,7 +71,11 @@ impl Project {
             &["init", "proj", "--ai", "codex", "--non-interactive"],
         );
         git(&root, &["init", "-q", "-b", "main"]);
-        std::fs::write(root.join("README.md"), "# proj\n").expect("readme");
+        std::fs::write(
+            root.join("README.md"),
+            "# proj\n\nintro\n\n## Usage\n\nrun it\n\n## Notes\n\nnone\n",
+        )
+        .expect("readme");
         git(&root, &["add", "-A"]);
         git(&root, &["commit", "-q", "-m", "init"]);
         let created = json(&ok(
@@ -727,4 +731,174 @@ fn done_by_hand_needs_the_lane_merged() {
         "shipped by hand",
     ]);
     assert_eq!(p.lanes_on("HEAD")["WP02"]["lane"], "done");
+}
+
+/// A bare `origin` for the project, holding its current `main`.
+fn with_origin(p: &Project) -> PathBuf {
+    let remote = p.root.parent().expect("tmp").join("origin.git");
+    git(
+        p.root.parent().expect("tmp"),
+        &["init", "-q", "--bare", "-b", "main", "origin.git"],
+    );
+    p.git(&["remote", "add", "origin", &remote.display().to_string()]);
+    p.git(&["push", "-q", "origin", "main"]);
+    remote
+}
+
+#[test]
+fn push_sends_the_target_to_origin() {
+    let p = Project::accepted();
+    let remote = with_origin(&p);
+    let out = p.sk(&["merge", "--push"]);
+    assert!(
+        text(&out).contains("Pushed main to origin"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(git(&remote, &["rev-parse", "main"]).trim(), p.tip("main"));
+}
+
+#[test]
+fn a_rejected_push_leaves_a_complete_local_merge() {
+    let p = Project::accepted();
+    let remote = with_origin(&p);
+    let hook = remote.join("hooks").join("pre-receive");
+    std::fs::write(&hook, "#!/bin/sh\necho 'protected branch' >&2\nexit 1\n").expect("hook");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let remote_before = git(&remote, &["rev-parse", "main"]);
+    let out = p.try_in(&p.root, &["merge", "--push"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = text(&out);
+    assert!(
+        s.contains("Push failed") && s.contains("git push origin main"),
+        "{s}"
+    );
+    assert_eq!(git(&remote, &["rev-parse", "main"]), remote_before);
+    // Locally the merge is complete, and a second run says so.
+    assert_eq!(p.lanes_on("main")["WP02"]["lane"], "done");
+    assert!(!p.root.join(".kittify/runtime/merge").exists());
+    let before = p.snapshot();
+    assert_eq!(p.try_in(&p.root, &["merge"]).status.code(), Some(0));
+    assert_eq!(p.snapshot(), before, "a second run changes nothing");
+    // The printed remedy works once the remote accepts: merge --push again pushes.
+    std::fs::remove_file(&hook).expect("unhook");
+    let s = text(&p.sk(&["merge", "--push"]));
+    assert!(
+        s.contains("already merged") && s.contains("Pushed main to origin"),
+        "{s}"
+    );
+    assert_eq!(git(&remote, &["rev-parse", "main"]).trim(), p.tip("main"));
+}
+
+/// Commits a change to README.md in a lane's worktree, replacing `from` by `to`.
+fn edit_readme(p: &Project, lane: &str, from: &str, to: &str) {
+    let wt = p.worktree(lane);
+    let path = wt.join("README.md");
+    let text = std::fs::read_to_string(&path).expect("readme");
+    std::fs::write(&path, text.replace(from, to)).expect("write");
+    git(
+        &wt,
+        &["commit", "-qam", &format!("docs: {lane} edits the README")],
+    );
+}
+
+#[test]
+fn lanes_editing_one_file_apart_merge_cleanly() {
+    // 3.1.1's stale check refused this (M8); git merges it.
+    let p = Project::accepted();
+    edit_readme(&p, "lane-a", "intro", "intro, by lane a");
+    edit_readme(&p, "lane-b", "none", "none, by lane b");
+    p.sk(&["merge", "--strategy", "merge"]);
+    let readme = p.git(&["show", "main:README.md"]);
+    assert!(
+        readme.contains("intro, by lane a") && readme.contains("none, by lane b"),
+        "{readme}"
+    );
+}
+
+#[test]
+fn lanes_that_conflict_are_resolved_in_the_later_lane() {
+    let p = Project::accepted();
+    edit_readme(&p, "lane-a", "run it", "run it with a");
+    edit_readme(&p, "lane-b", "run it", "run it with b");
+    let before = p.snapshot();
+    let out = p.try_in(&p.root, &["merge"]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = text(&out);
+    assert!(s.contains("lane-b") && s.contains("README.md"), "{s}");
+    let j = json(&p.try_in(&p.root, &["merge", "--json"]));
+    assert_eq!(j["step"], "lane-b", "{j}");
+    assert_eq!(
+        j["resolve"][0],
+        format!("cd .worktrees/{}-lane-b", p.slug),
+        "{j}"
+    );
+    assert_eq!(
+        j["resolve"][1],
+        format!("git merge {}", p.lane_branch("lane-a"))
+    );
+    assert_eq!(p.snapshot(), before, "nothing moved");
+    // Resolve as told.
+    let wt = p.worktree("lane-b");
+    let mut merge = std::process::Command::new("git");
+    crate::support::git_env(&mut merge);
+    let status = merge
+        .current_dir(&wt)
+        .args(["merge", "-q", &p.lane_branch("lane-a")])
+        .output()
+        .expect("git merge");
+    assert!(!status.status.success(), "the conflict is real");
+    let path = wt.join("README.md");
+    let text = std::fs::read_to_string(&path).expect("readme");
+    let resolved: String = text
+        .lines()
+        .filter(|l| {
+            !l.starts_with("<<<<<<<")
+                && !l.starts_with("=======")
+                && !l.starts_with(">>>>>>>")
+                && *l != "run it with a"
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(
+        &path,
+        resolved.replace("run it with b", "run it with a and b"),
+    )
+    .expect("resolve");
+    git(&wt, &["commit", "-qam", "merge lane-a"]);
+    p.sk(&["merge", "--resume"]);
+    assert!(
+        p.git(&["show", "main:README.md"])
+            .contains("run it with a and b")
+    );
+    assert_eq!(p.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn allow_unapproved_lands_and_says_so() {
+    let p = Project::implemented();
+    let out = p.sk(&["merge", "--allow-unapproved", "--json"]);
+    let j = json(&out);
+    assert_eq!(j["result"], "merged");
+    let done: Vec<Value> = p
+        .events_on("main")
+        .into_iter()
+        .filter(|e| e["to_lane"] == "done")
+        .collect();
+    assert_eq!(done.len(), 3);
+    for e in &done {
+        assert_eq!(e["force"], true, "{e}");
+        assert_eq!(e["from_lane"], "for_review");
+        assert!(
+            e["reason"]
+                .as_str()
+                .unwrap_or("")
+                .contains("--allow-unapproved"),
+            "{e}"
+        );
+    }
 }
