@@ -302,17 +302,23 @@ fn report_lines(r: &Report) -> Vec<String> {
     ));
     lines.push(format!("  Commit: {}", short(&r.landed_commit)));
     if !r.done.is_empty() {
-        lines.push(format!(
-            "  Done: {}",
-            r.done
-                .iter()
-                .map(|d| match &d.reviewer {
-                    Some(rv) => format!("{} (approved by {rv})", d.wp_id),
-                    None => format!("{} (unapproved)", d.wp_id),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
+        // Grouped by reviewer, in WP order: `WP01, WP02 (approved by rev)`.
+        let mut groups: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
+        for d in &r.done {
+            let who = d.reviewer.as_deref();
+            match groups.iter_mut().find(|(r, _)| *r == who) {
+                Some((_, wps)) => wps.push(&d.wp_id),
+                None => groups.push((who, vec![&d.wp_id])),
+            }
+        }
+        let parts: Vec<String> = groups
+            .iter()
+            .map(|(who, wps)| match who {
+                Some(rv) => format!("{} (approved by {rv})", wps.join(", ")),
+                None => format!("{} (unapproved)", wps.join(", ")),
+            })
+            .collect();
+        lines.push(format!("  Done: {}", parts.join("; ")));
     }
     if let Some(dir) = &r.checkout_updated {
         lines.push(format!(

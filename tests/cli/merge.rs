@@ -318,7 +318,10 @@ fn squash_lands_every_lane_as_one_commit() {
     assert!(subjects[1].contains("squash merge of mission"));
     let s = text(&out);
     assert!(s.contains("Removed worktree: .worktrees/"), "{s}");
-    assert!(s.contains("WP01 (approved by rev)"), "{s}");
+    assert!(
+        s.contains("Done: WP01, WP02, WP03 (approved by rev)"),
+        "{s}"
+    );
 }
 
 #[test]
