@@ -905,3 +905,85 @@ fn allow_unapproved_lands_and_says_so() {
         );
     }
 }
+
+#[test]
+fn a_rebase_conflict_is_resolved_by_rebasing_the_lane_then_resumed() {
+    let p = Project::accepted();
+    conflicting_target(&p);
+    let out = p.try_in(&p.root, &["merge", "--strategy", "rebase", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let j = json(&out);
+    assert_eq!(j["error_code"], "MERGE_CONFLICT", "{j}");
+    assert_eq!(j["resolve"][1], "git rebase main", "{j}");
+    let wt = p.worktree("lane-a");
+    let mut rebase = std::process::Command::new("git");
+    crate::support::git_env(&mut rebase);
+    let status = rebase
+        .current_dir(&wt)
+        .args(["rebase", "-q", "main"])
+        .output()
+        .expect("git rebase");
+    assert!(!status.status.success(), "the conflict is real");
+    std::fs::write(wt.join("src/a/a.rs"), "rebased\n").expect("resolve");
+    git(&wt, &["add", "-A"]);
+    let mut cont = std::process::Command::new("git");
+    crate::support::git_env(&mut cont);
+    let status = cont
+        .current_dir(&wt)
+        .env("GIT_EDITOR", "true")
+        .args(["rebase", "--continue"])
+        .output()
+        .expect("git rebase --continue");
+    assert!(status.status.success(), "{status:?}");
+    let before = p.tip("main");
+    p.sk(&["merge", "--strategy", "rebase", "--resume"]);
+    assert_eq!(p.git(&["show", "main:src/a/a.rs"]), "rebased\n");
+    assert_eq!(
+        p.git(&["rev-list", "--merges", &format!("{before}..main")]),
+        "",
+        "still linear"
+    );
+    assert_eq!(p.lanes_on("main")["WP02"]["lane"], "done");
+    assert_eq!(p.git(&["status", "--porcelain"]), "");
+}
+
+#[test]
+fn two_merges_at_once_land_the_mission_once() {
+    let p = Project::accepted();
+    let before = p.tip("main");
+    let spawn = || {
+        spec_kitty(&p.root)
+            .args(["merge", "--mission", &p.slug, "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let (a, b) = (spawn(), spawn());
+    let outs = [
+        a.wait_with_output().expect("wait"),
+        b.wait_with_output().expect("wait"),
+    ];
+    let mut results: Vec<String> = outs
+        .iter()
+        .map(|o| {
+            assert!(o.status.success(), "{}", text(o));
+            json(o)["result"].as_str().unwrap_or("").to_owned()
+        })
+        .collect();
+    results.sort();
+    assert_eq!(results, ["already_merged", "merged"]);
+    let subjects = p.git(&["log", "--format=%s", &format!("{before}..main")]);
+    assert_eq!(
+        subjects.lines().count(),
+        2,
+        "one squash, one done commit: {subjects}"
+    );
+    let done = p
+        .events_on("main")
+        .into_iter()
+        .filter(|e| e["to_lane"] == "done")
+        .count();
+    assert_eq!(done, 3);
+    assert_eq!(p.git(&["status", "--porcelain"]), "");
+}
