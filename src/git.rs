@@ -16,30 +16,32 @@ pub struct GitError {
     pub message: String,
 }
 
-/// Runs `git -C root args...` and returns its stdout.
-pub fn run(root: &Path, args: &[&str]) -> Result<String, GitError> {
-    let output = Command::new("git")
-        .arg("-C")
+/// `git -C root args...` with a fixed locale, no prompts, and none of the caller's `GIT_DIR`,
+/// `GIT_WORK_TREE` or `GIT_INDEX_FILE`: the one way every call here starts git.
+fn git(root: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.arg("-C")
         .arg(root)
         .args(args)
         .env("LC_ALL", "C")
         .env("GIT_TERMINAL_PROMPT", "0")
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
-        .output()
-        .map_err(|e| GitError {
-            args: args.join(" "),
-            message: e.to_string(),
-        })?;
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-    } else {
-        Err(GitError {
-            args: args.join(" "),
-            message: String::from_utf8_lossy(&output.stderr).trim().to_owned(),
-        })
+        .env_remove("GIT_INDEX_FILE");
+    cmd
+}
+
+/// A git command that could not start.
+fn spawn_error(args: &[&str], e: &std::io::Error) -> GitError {
+    GitError {
+        args: args.join(" "),
+        message: e.to_string(),
     }
+}
+
+/// Runs `git -C root args...` and returns its stdout.
+pub fn run(root: &Path, args: &[&str]) -> Result<String, GitError> {
+    run_env(root, args, &[])
 }
 
 /// The branch checked out in `root`, or `None` on a detached HEAD or outside git.
@@ -112,22 +114,11 @@ pub fn commit_lock(root: &Path) -> Result<crate::util::FileLock, GitError> {
 /// Runs `git -C root args...` with extra environment variables (e.g. a temporary index, or the
 /// author of a replayed commit) and returns its stdout.
 pub fn run_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> Result<String, GitError> {
-    let mut cmd = Command::new("git");
-    cmd.arg("-C")
-        .arg(root)
-        .args(args)
-        .env("LC_ALL", "C")
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE");
+    let mut cmd = git(root, args);
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let output = cmd.output().map_err(|e| GitError {
-        args: args.join(" "),
-        message: e.to_string(),
-    })?;
+    let output = cmd.output().map_err(|e| spawn_error(args, &e))?;
     if output.status.success() {
         Ok(String::from_utf8_lossy(&output.stdout).into_owned())
     } else {
@@ -198,19 +189,9 @@ pub fn merge_tree(
     }
     args.push(ours);
     args.push(theirs);
-    let output = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(&args)
-        .env("LC_ALL", "C")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
+    let output = git(root, &args)
         .output()
-        .map_err(|e| GitError {
-            args: args.join(" "),
-            message: e.to_string(),
-        })?;
+        .map_err(|e| spawn_error(&args, &e))?;
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let mut lines = stdout.lines();
     let tree = lines.next().unwrap_or_default().trim().to_owned();
@@ -325,18 +306,9 @@ pub fn commit_files(
 /// Stores `bytes` as a blob and returns its id.
 fn hash_blob(root: &Path, bytes: &[u8]) -> Result<String, GitError> {
     use std::io::Write as _;
-    let err = |e: std::io::Error| GitError {
-        args: "hash-object -w --stdin".into(),
-        message: e.to_string(),
-    };
-    let mut child = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(["hash-object", "-w", "--stdin"])
-        .env("LC_ALL", "C")
-        .env_remove("GIT_DIR")
-        .env_remove("GIT_WORK_TREE")
-        .env_remove("GIT_INDEX_FILE")
+    let args = ["hash-object", "-w", "--stdin"];
+    let err = |e: std::io::Error| spawn_error(&args, &e);
+    let mut child = git(root, &args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

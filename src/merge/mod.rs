@@ -856,11 +856,13 @@ fn conflict(
     let saved = state::save(root, record);
     let slug = &plan.slug;
     let tb = &plan.target_branch;
-    let verb = if plan.strategy == Strategy::Rebase {
-        "rebase"
+    let (verb, conclude) = if plan.strategy == Strategy::Rebase {
+        ("rebase", "rebase --continue")
     } else {
-        "merge"
+        ("merge", "commit --no-edit")
     };
+    let finish = format!("# fix the files, `git add` them, `git {conclude}`");
+    let back = format!("cd {}", root.display());
     let touches = |l: &Lane| -> bool {
         let tip = if l.is_planning() { tb } else { &l.branch };
         let base = git::run(root, &["merge-base", tip, tb])
@@ -902,15 +904,8 @@ fn conflict(
         for l in culprits {
             commands.extend(cd(l));
             commands.push(format!("git {verb} {tb}"));
-            commands.push(format!(
-                "# fix the files, `git add` them, `git {}`",
-                if verb == "rebase" {
-                    "rebase --continue"
-                } else {
-                    "commit --no-edit"
-                }
-            ));
-            commands.push(format!("cd {}", root.display()));
+            commands.push(finish.clone());
+            commands.push(back.clone());
         }
         (
             if lane.is_planning() {
@@ -932,15 +927,8 @@ fn conflict(
         for l in &culprits {
             commands.push(format!("git {verb} {}", l.branch));
         }
-        commands.push(format!(
-            "# fix the files, `git add` them, `git {}`",
-            if verb == "rebase" {
-                "rebase --continue"
-            } else {
-                "commit --no-edit"
-            }
-        ));
-        commands.push(format!("cd {}", root.display()));
+        commands.push(finish);
+        commands.push(back);
         (
             format!(
                 "{} ({}) does not merge into {}",

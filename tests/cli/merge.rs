@@ -482,13 +482,7 @@ fn a_conflict_stops_with_the_fix_and_resume_completes_it() {
 
     // Resolve as told, in the lane's worktree, then resume.
     let wt = p.worktree("lane-a");
-    let mut merge = std::process::Command::new("git");
-    crate::support::git_env(&mut merge);
-    let status = merge
-        .current_dir(&wt)
-        .args(["merge", "-q", "main"])
-        .output()
-        .expect("git merge");
+    let status = git_in(&wt, &["merge", "-q", "main"]);
     assert!(!status.status.success(), "the conflict is real");
     std::fs::write(wt.join("src/a/a.rs"), "resolved\n").expect("resolve");
     git(&wt, &["add", "-A"]);
@@ -736,6 +730,18 @@ fn done_by_hand_needs_the_lane_merged() {
     assert_eq!(p.lanes_on("HEAD")["WP02"]["lane"], "done");
 }
 
+/// Runs git in `dir` (with `GIT_EDITOR=true`), whatever the outcome: for steps that are meant to
+/// stop on a conflict.
+fn git_in(dir: &Path, args: &[&str]) -> Output {
+    let mut cmd = std::process::Command::new("git");
+    crate::support::git_env(&mut cmd);
+    cmd.current_dir(dir)
+        .env("GIT_EDITOR", "true")
+        .args(args)
+        .output()
+        .expect("git runs")
+}
+
 /// A bare `origin` for the project, holding its current `main`.
 fn with_origin(p: &Project) -> PathBuf {
     let remote = p.root.parent().expect("tmp").join("origin.git");
@@ -847,13 +853,7 @@ fn lanes_that_conflict_are_resolved_in_the_later_lane() {
     assert_eq!(p.snapshot(), before, "nothing moved");
     // Resolve as told.
     let wt = p.worktree("lane-b");
-    let mut merge = std::process::Command::new("git");
-    crate::support::git_env(&mut merge);
-    let status = merge
-        .current_dir(&wt)
-        .args(["merge", "-q", &p.lane_branch("lane-a")])
-        .output()
-        .expect("git merge");
+    let status = git_in(&wt, &["merge", "-q", &p.lane_branch("lane-a")]);
     assert!(!status.status.success(), "the conflict is real");
     let path = wt.join("README.md");
     let text = std::fs::read_to_string(&path).expect("readme");
@@ -916,24 +916,11 @@ fn a_rebase_conflict_is_resolved_by_rebasing_the_lane_then_resumed() {
     assert_eq!(j["error_code"], "MERGE_CONFLICT", "{j}");
     assert_eq!(j["resolve"][1], "git rebase main", "{j}");
     let wt = p.worktree("lane-a");
-    let mut rebase = std::process::Command::new("git");
-    crate::support::git_env(&mut rebase);
-    let status = rebase
-        .current_dir(&wt)
-        .args(["rebase", "-q", "main"])
-        .output()
-        .expect("git rebase");
+    let status = git_in(&wt, &["rebase", "-q", "main"]);
     assert!(!status.status.success(), "the conflict is real");
     std::fs::write(wt.join("src/a/a.rs"), "rebased\n").expect("resolve");
     git(&wt, &["add", "-A"]);
-    let mut cont = std::process::Command::new("git");
-    crate::support::git_env(&mut cont);
-    let status = cont
-        .current_dir(&wt)
-        .env("GIT_EDITOR", "true")
-        .args(["rebase", "--continue"])
-        .output()
-        .expect("git rebase --continue");
+    let status = git_in(&wt, &["rebase", "--continue"]);
     assert!(status.status.success(), "{status:?}");
     let before = p.tip("main");
     p.sk(&["merge", "--strategy", "rebase", "--resume"]);
