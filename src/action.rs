@@ -247,10 +247,8 @@ pub fn implement(
     mission: &MissionRef,
     wp: Option<&str>,
     agent: Option<&str>,
+    force: bool,
 ) -> Result<Implementing, Failure> {
-    let b = board::board(root, mission)?;
-    let entry = b.pick(wp, "planned")?;
-    let wp = entry.id.clone();
     let Some(agent) = agent.map(str::trim).filter(|a| !a.is_empty()) else {
         return Err(fail(
             "action::agent-required",
@@ -258,6 +256,19 @@ pub fn implement(
             "pass --agent <name> (the name you use with `spec-kitty next`)".into(),
         ));
     };
+    board::require_target_branch(root, mission)?;
+    let picked = match wp {
+        Some(_) => None,
+        None => Some(crate::schedule::pick_for(
+            root,
+            mission,
+            agent,
+            "implement",
+        )?),
+    };
+    let b = board::board(root, mission)?;
+    let entry = b.pick(picked.as_deref().or(wp), "planned")?;
+    let wp = entry.id.clone();
     // Never hand a WP another agent is working on to a second one.
     let (events_now, _) =
         status::read_events(&mission.dir.join(status::EVENTS_FILE)).unwrap_or_default();
@@ -289,16 +300,45 @@ pub fn implement(
         })
         .cloned()
         .collect();
-    if !unmet.is_empty() {
+    let starting = matches!(entry.lane.as_str(), "planned" | "claimed" | "blocked");
+    if !unmet.is_empty() && starting {
+        let listed: Vec<String> = unmet
+            .iter()
+            .map(|d| {
+                format!(
+                    "{d} ({})",
+                    states.get(d).map_or("planned", |s| s.lane.as_str())
+                )
+            })
+            .collect();
+        if !force {
+            return Err(fail(
+                "status::dependencies-pending",
+                format!(
+                    "{wp} depends on {}, not approved or done yet",
+                    listed.join(", ")
+                ),
+                format!(
+                    "wait for {} to be approved (`spec-kitty next --agent {agent} --mission {}` finds other work), or pass --force to start anyway (recorded)",
+                    unmet.join(", "),
+                    mission.slug
+                ),
+            ));
+        }
         warnings.push(Diag::warning(
             "action::dependencies-pending",
             format!(
-                "{wp} depends on {} which {} not approved or done yet",
-                unmet.join(", "),
-                if unmet.len() == 1 { "is" } else { "are" }
+                "{wp} starts before {} (forced; recorded in its events)",
+                listed.join(", ")
             ),
         ));
     }
+    let dep_override = (!unmet.is_empty() && starting).then(|| {
+        format!(
+            "Started implementation via action command before its dependencies ({}) were approved (--force)",
+            unmet.join(", ")
+        )
+    });
 
     let allocated = allocate(root, mission, &wp)?;
     // Claim and start, committing the events with the transition.
@@ -311,7 +351,7 @@ pub fn implement(
         _ => moves.push(("in_progress", true)),
     }
     let mut events = Vec::new();
-    for (to, force) in moves {
+    for (to, restart) in moves {
         let moved = board::move_task(
             root,
             mission,
@@ -319,12 +359,12 @@ pub fn implement(
             to,
             &MoveOptions {
                 agent: Some(agent.to_owned()),
-                note: Some(if force {
-                    "Restarted implementation via action command".into()
-                } else {
-                    "Started implementation via action command".into()
+                note: Some(match (&dep_override, restart) {
+                    (Some(why), _) => why.clone(),
+                    (None, true) => "Restarted implementation via action command".into(),
+                    (None, false) => "Started implementation via action command".into(),
                 }),
-                force,
+                force: restart || dep_override.is_some(),
                 ..MoveOptions::default()
             },
         )?;
@@ -699,8 +739,13 @@ pub fn review(
             "pass --agent <name>".into(),
         ));
     };
+    board::require_target_branch(root, mission)?;
+    let picked = match wp {
+        Some(_) => None,
+        None => Some(crate::schedule::pick_for(root, mission, agent, "review")?),
+    };
     let b = board::board(root, mission)?;
-    let entry = b.pick(wp, "for_review")?;
+    let entry = b.pick(picked.as_deref().or(wp), "for_review")?;
     let wp = entry.id.clone();
     let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
     let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, &wp)?;
@@ -823,9 +868,19 @@ pub fn resolve_context(
     let mut wp_fields = Map::new();
     let mut wp_id: Option<String> = None;
     if matches!(action, "implement" | "review") {
+        // Without a WP, the scheduler's pick for this agent (the same as `next`).
+        let picked = match wp {
+            Some(_) => None,
+            None => Some(crate::schedule::pick_for(
+                root,
+                mission,
+                agent.unwrap_or(""),
+                action,
+            )?),
+        };
         let b = board::board(root, mission)?;
         let entry = b.pick(
-            wp,
+            picked.as_deref().or(wp),
             if action == "implement" {
                 "planned"
             } else {

@@ -496,6 +496,40 @@ fn open_subtasks(mission_dir: &Path, wp: &str) -> Vec<String> {
         .collect()
 }
 
+/// Refuses to record status anywhere but on the mission's target branch (meta.json
+/// `target_branch`): when the main checkout is on another branch, two agents would each see a
+/// different board. Outside git, or for a mission without a target, there is nothing to check.
+pub fn require_target_branch(root: &Path, mission: &MissionRef) -> Result<(), Failure> {
+    let target = read_meta(&mission.dir)
+        .get("target_branch")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned);
+    let Some(target) = target else {
+        return Ok(());
+    };
+    if !git::is_repo(root) {
+        return Ok(());
+    }
+    let current = git::current_branch(root);
+    if current.as_deref() == Some(target.as_str()) {
+        return Ok(());
+    }
+    Err(fail(
+        "status::wrong-branch",
+        format!(
+            "mission `{}` records its status on {target}, but the main checkout is on {}",
+            mission.slug,
+            current.as_deref().unwrap_or("a detached HEAD")
+        ),
+        &format!(
+            "`git switch {target}` in {} and run this again (every agent must see one board)",
+            root.display()
+        ),
+    ))
+}
+
 /// Moves a WP to another lane.
 pub fn move_task(
     root: &Path,
@@ -515,6 +549,7 @@ pub fn move_task(
     // The guards read the current lane, so they run under the same locks as the append: two
     // agents claiming one WP at once get one claim and one refusal, never two claims.
     let _locks = TransitionLocks::take(root, &mission.slug)?;
+    require_target_branch(root, mission)?;
     let b = board(root, mission)?;
     let entry = b.pick(Some(&wp), "planned")?;
     let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
@@ -541,11 +576,14 @@ pub fn move_task(
                 "pick another work package (`spec-kitty next --agent <name>` finds one), or ask the holder to release it",
             ));
         }
-        return Err(fail(
-            "status::same-lane",
-            format!("{wp} is already in {to}"),
-            "nothing to do",
-        ));
+        // Already there: a no-op success, so a scripted retry does not fail.
+        return Ok(Moved {
+            from: from.to_owned(),
+            events: Vec::new(),
+            path: root.join(&entry.file),
+            commit: None,
+            warnings: b.warnings.clone(),
+        });
     }
     // As 3.1.1: done means merged. A lane WP goes to done by hand only once its lane branch is in
     // the target (`spec-kitty merge` records done itself, whatever the strategy).
@@ -572,6 +610,43 @@ pub fn move_task(
                 ),
             ));
         }
+    }
+    let sched = crate::schedule::Schedule::load(root, mission)?;
+    if !opts.force && matches!(to, "claimed" | "in_progress") {
+        let unmet = sched.unmet_deps(&wp);
+        if !unmet.is_empty() {
+            let listed: Vec<String> = unmet.iter().map(|(d, l)| format!("{d} ({l})")).collect();
+            return Err(fail(
+                "status::dependencies-pending",
+                format!(
+                    "{wp} depends on {}, not approved or done yet",
+                    listed.join(", ")
+                ),
+                "wait for them to be approved, or pass --force with --agent and --note to start anyway (recorded)",
+            ));
+        }
+    }
+    // Review by someone else: the implementer does not approve its own WP while other agents
+    // take part in the mission (a solo agent still does, as in 3.1.1).
+    let implementer = sched
+        .wps
+        .iter()
+        .find(|w| w.id == wp)
+        .and_then(|w| w.implementer.clone());
+    let self_review = to == "approved"
+        && actor.is_some()
+        && implementer.is_some()
+        && actor == implementer
+        && actor.as_deref().is_some_and(|a| sched.others_present(a));
+    if self_review && !opts.force {
+        return Err(fail(
+            "status::self-review",
+            format!(
+                "{wp} was implemented by {}; another agent must approve it",
+                actor.as_deref().unwrap_or_default()
+            ),
+            "leave it in review for another agent (`spec-kitty next` offers it to them), or pass --force with --note to approve it yourself (recorded)",
+        ));
     }
     let reason = opts.note.clone().or_else(|| {
         opts.done_override_reason
@@ -763,7 +838,11 @@ pub fn move_task(
             force: opts.force,
             from_lane: step_from,
             mission_slug: mission.slug.clone().into(),
-            policy_metadata: Value::Null,
+            policy_metadata: if self_review {
+                serde_json::json!({"self_review": true})
+            } else {
+                Value::Null
+            },
             reason: Value::String(reason.clone()),
             review_ref: match &feedback_ref {
                 Some(r) if i == last => r.clone(),
@@ -1107,6 +1186,7 @@ pub fn mark_status(
     // Read, edit, write and commit under the locks: agents ticking different subtasks at once
     // must not overwrite each other's ticks.
     let _locks = TransitionLocks::take(root, &mission.slug)?;
+    require_target_branch(root, mission)?;
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Failure::simple(crate::diagnostics::io_error("tasks::read", &path, &e)))?;
     let doc = crate::tasks::parse::parse(&text)

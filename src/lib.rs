@@ -27,6 +27,7 @@ pub mod pyjson;
 pub mod release;
 pub mod requirements;
 pub mod risk;
+pub mod schedule;
 pub mod status;
 pub mod tasks;
 pub mod utf8;

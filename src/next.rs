@@ -2,12 +2,12 @@
 //! plan, tasks, WP files, lanes.json, the status log), never from a separate run record, so a
 //! mission planned by hand is picked up where it stands.
 //!
-//! Unlike 3.1.1, an implement decision only hands out a WP whose dependencies are approved or done
-//! and that no other agent has claimed, and a `--result failed|blocked` is recoverable: it is
-//! recorded under `.git/spec-kitty/next/`, reported until the agent reports `--result success` for
-//! the same mission, which clears it.
+//! WP steps come from the scheduler ([`crate::schedule`]): one selection rule shared with
+//! `agent action implement|review` and `agent context resolve`. A `--result failed|blocked` is
+//! recorded against the WP the agent holds: that WP and its dependents are held back for every
+//! agent, the reporting agent waits, and everyone else goes on; the agent's `--result success` (or
+//! `--clear`) drops it.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
@@ -15,6 +15,7 @@ use serde_json::{Map, Value, json};
 use crate::board::{self, Board};
 use crate::diagnostics::{Diag, Failure};
 use crate::project::MissionRef;
+use crate::schedule::{self, FailureRecord, Pick, Schedule};
 use crate::util::UtcTime;
 use crate::workspace;
 
@@ -54,14 +55,15 @@ pub struct Decision {
     pub preview_step: Option<String>,
 }
 
-fn record_path(root: &Path, slug: &str) -> PathBuf {
-    let git = root.join(".git");
-    let base = if git.is_dir() {
-        git.join("spec-kitty").join("next")
-    } else {
-        root.join(".kittify").join("runtime").join("next")
-    };
-    base.join(format!("{slug}.json"))
+/// Drops the failure `agent` reported (`--result success`, or `--clear`).
+pub fn clear_failures(root: &Path, slug: &str, agent: &str) -> Result<(), Failure> {
+    let mut failures = schedule::read_failures(root, slug);
+    let before = failures.len();
+    failures.retain(|f| f.agent != agent);
+    if failures.len() == before {
+        return Ok(());
+    }
+    schedule::write_failures(root, slug, &failures)
 }
 
 fn progress(b: &Board) -> Value {
@@ -123,7 +125,10 @@ pub fn decide(
         ));
         return Ok(d);
     }
-    let record = record_path(root, &mission.slug);
+    let me = agent.unwrap_or("").trim();
+    // A failure is recorded against the WP the agent holds (and its lane), and blocks that WP and
+    // the WPs depending on it for everyone; the agent itself waits until it reports success (or
+    // clears it). Other agents go on with independent work.
     match result {
         Some(StepResult::Failed | StepResult::Blocked) => {
             let what = if result == Some(StepResult::Failed) {
@@ -131,30 +136,38 @@ pub fn decide(
             } else {
                 "blocked"
             };
-            let note = json!({"result": what, "agent": agent, "at": UtcTime::now().isoformat()});
-            if let Some(dir) = record.parent() {
-                let _ = std::fs::create_dir_all(dir);
-            }
-            crate::util::write_atomic(&record, note.to_string().as_bytes()).map_err(|e| {
-                Failure::simple(crate::diagnostics::io_error("next::record", &record, &e))
-            })?;
+            let sched = Schedule::load(root, mission).ok();
+            let held = sched.as_ref().and_then(|s| s.held_by(me)).cloned();
+            let mut failures = schedule::read_failures(root, &mission.slug);
+            failures.retain(|f| f.agent != me);
+            failures.push(FailureRecord {
+                agent: me.to_owned(),
+                wp_id: held.as_ref().map(|w| w.id.clone()),
+                lane_id: held.and_then(|w| w.lane_id),
+                result: what.to_owned(),
+                at: UtcTime::now().isoformat(),
+            });
+            schedule::write_failures(root, &mission.slug, &failures)?;
         }
-        Some(StepResult::Success) => {
-            let _ = std::fs::remove_file(&record);
-        }
+        Some(StepResult::Success) => clear_failures(root, &mission.slug, me)?,
         None => {}
     }
-    if let Some(rec) = std::fs::read_to_string(&record)
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+    if let Some(f) = schedule::read_failures(root, &mission.slug)
+        .into_iter()
+        .find(|f| f.agent == me && !me.is_empty())
     {
         d.kind = "blocked";
         d.state = "blocked".into();
+        d.wp_id = f.wp_id.clone();
         d.reason = Some(format!(
-            "The last step was reported {} by {}; fix it, then run `spec-kitty next --agent <name> --mission {} --result success` to continue",
-            rec["result"].as_str().unwrap_or("failed"),
-            rec["agent"].as_str().unwrap_or("an agent"),
-            mission.slug
+            "You reported your last step{} {} at {}; fix it, then run `spec-kitty next --agent {me} --mission {slug} --result success` to continue (or `--clear` to drop the report)",
+            f.wp_id
+                .as_deref()
+                .map(|w| format!(" on {w}"))
+                .unwrap_or_default(),
+            f.result,
+            f.at,
+            slug = mission.slug
         ));
         return Ok(d);
     }
@@ -208,117 +221,90 @@ pub fn decide(
             .iter()
             .all(|w| matches!(w.lane.as_str(), "done" | "canceled"))
     {
-        d.kind = "terminal";
+        // A query answers as a query, also at the end (3.1.1).
+        d.kind = if query { "query" } else { "terminal" };
         d.state = "done".into();
         d.reason = Some("All mission steps completed".into());
         return Ok(d);
     }
     let manifest = workspace::load_manifest(dir, &mission.slug)?;
-    let (events, _) =
-        crate::status::read_events(&dir.join(crate::status::EVENTS_FILE)).unwrap_or_default();
-    let (_, states) = crate::status::reduce(&events);
-    let actor_of = |wp: &str| states.get(wp).map(|s| s.actor.clone()).unwrap_or_default();
-    let lanes: HashMap<&str, &str> = b
-        .wps
-        .iter()
-        .map(|w| (w.id.as_str(), w.lane.as_str()))
-        .collect();
-    let me = agent.unwrap_or("");
-    // 1. Work this agent already holds (an implementation, or a review it claimed). 2. Reviews
-    // waiting. 3. A planned WP whose dependencies are approved or done and whose lane workspace no
-    // other agent is working in. Never a WP another agent holds.
-    let mine = b.wps.iter().find(|w| {
-        matches!(w.lane.as_str(), "claimed" | "in_progress" | "in_review")
-            && actor_of(&w.id) == me
-            && !me.is_empty()
-    });
-    let review = b.wps.iter().find(|w| w.lane == "for_review");
-    let lane_busy = |wp: &str| {
-        manifest
-            .lanes
-            .iter()
-            .find(|l| l.wp_ids.iter().any(|x| x == wp))
-            .is_some_and(|l| {
-                l.wp_ids.iter().any(|other| {
-                    other != wp
-                        && matches!(lanes.get(other.as_str()), Some(&"claimed" | &"in_progress"))
-                        && actor_of(other) != me
-                })
-            })
-    };
-    let ready = b.wps.iter().find(|w| {
-        w.lane == "planned"
-            && crate::action::wp_dependencies(dir, &w.id)
+    let sched = Schedule::load(root, mission)?;
+    let (action, wp_id) = match sched.pick(me) {
+        Pick::Implement(w) => ("implement", w),
+        Pick::Review(w) => ("review", w),
+        Pick::Nothing
+            if b.wps
                 .iter()
-                .all(|dep| matches!(lanes.get(dep.as_str()), Some(&"approved" | &"done")))
-            && !lane_busy(&w.id)
-    });
-    let (action, wp) = if let Some(w) = mine {
-        (
-            if w.lane == "in_review" {
-                "review"
-            } else {
-                "implement"
-            },
-            w,
-        )
-    } else if let Some(w) = review {
-        ("review", w)
-    } else if let Some(w) = ready {
-        ("implement", w)
-    } else if b
-        .wps
-        .iter()
-        .all(|w| matches!(w.lane.as_str(), "approved" | "done" | "canceled"))
-    {
-        // Accepted (meta.json) → merge; merge moves every WP to done, which is terminal.
-        let accepted = b
-            .meta
-            .get("accepted_at")
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.is_empty());
-        let step = if accepted { "merge" } else { "accept" };
-        d.state = step.into();
-        d.action = Some(step.into());
-        d.preview_step = Some(step.into());
-        d.reason = Some(if accepted {
-            format!(
-                "The mission is accepted: land it on its target branch with `spec-kitty merge --mission {}`",
-                mission.slug
-            )
-        } else {
-            format!(
-                "Every work package is approved: check and accept the mission with `spec-kitty accept --mission {}`",
-                mission.slug
-            )
-        });
-        return Ok(d);
-    } else {
-        d.kind = if query { "query" } else { "blocked" };
-        d.state = "implement".into();
-        let waiting: Vec<String> = b
-            .wps
-            .iter()
-            .filter(|w| !matches!(w.lane.as_str(), "approved" | "done" | "canceled"))
-            .map(|w| {
+                .all(|w| matches!(w.lane.as_str(), "approved" | "done" | "canceled")) =>
+        {
+            // Accepted (meta.json) → merge; merge moves every WP to done, which is terminal.
+            let accepted = b
+                .meta
+                .get("accepted_at")
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty());
+            let step = if accepted { "merge" } else { "accept" };
+            d.state = step.into();
+            d.action = Some(step.into());
+            d.preview_step = Some(step.into());
+            d.reason = Some(if accepted {
                 format!(
-                    "{} ({}{})",
-                    w.id,
-                    w.lane,
-                    if actor_of(&w.id).is_empty() || w.lane == "planned" {
+                    "The mission is accepted: land it on its target branch with `spec-kitty merge --mission {}`",
+                    mission.slug
+                )
+            } else {
+                format!(
+                    "Every work package is approved: check and accept the mission with `spec-kitty accept --mission {}`",
+                    mission.slug
+                )
+            });
+            return Ok(d);
+        }
+        Pick::Nothing => {
+            d.kind = if query { "query" } else { "blocked" };
+            d.state = "implement".into();
+            let waiting: Vec<String> = sched
+                .wps
+                .iter()
+                .filter(|w| !matches!(w.lane.as_str(), "approved" | "done" | "canceled"))
+                .map(|w| {
+                    let why = if let Some(f) = sched.failure_blocking(&w.id) {
+                        format!(
+                            ", held back: {} {} it",
+                            f.agent,
+                            if f.wp_id.as_deref() == Some(w.id.as_str()) {
+                                format!("reported {}", f.result)
+                            } else {
+                                format!(
+                                    "reported {} {} on a dependency of",
+                                    f.wp_id.as_deref().unwrap_or(""),
+                                    f.result
+                                )
+                            }
+                        )
+                    } else if w.lane == "for_review" && !sched.may_review(&w.id, me) {
+                        ", for another agent to review".to_owned()
+                    } else if w.actor.is_empty() || w.lane == "planned" {
                         String::new()
                     } else {
-                        format!(" by {}", actor_of(&w.id))
-                    }
-                )
-            })
-            .collect();
-        d.reason = Some(format!(
-            "No work package is available to {}: waiting on {}",
-            if me.is_empty() { "this agent" } else { me },
-            waiting.join(", ")
-        ));
-        return Ok(d);
+                        format!(" by {}", w.actor)
+                    };
+                    format!("{} ({}{why})", w.id, w.lane)
+                })
+                .collect();
+            d.reason = Some(format!(
+                "No work package is available to {}: waiting on {}",
+                if me.is_empty() { "this agent" } else { me },
+                waiting.join(", ")
+            ));
+            return Ok(d);
+        }
+    };
+    let Some(wp) = b.wps.iter().find(|w| w.id == wp_id) else {
+        return Err(Failure::simple(Diag::error(
+            "next::unknown-wp",
+            format!("{wp_id} is not on the board of {}", mission.slug),
+        )));
     };
     let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, &wp.id)?;
     d.state = action.to_owned();

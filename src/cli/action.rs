@@ -11,14 +11,24 @@ use super::output;
 #[derive(Debug, Subcommand)]
 pub enum ActionCommand {
     /// Claim a work package, create or reuse its lane workspace, and write its prompt.
-    Implement(ActionArgs),
+    Implement(ImplementActionArgs),
     /// Claim a review (for_review → in_review) and print its git review context and verdict commands.
     Review(ActionArgs),
 }
 
 #[derive(Debug, Args)]
+pub struct ImplementActionArgs {
+    #[command(flatten)]
+    pub action: ActionArgs,
+    /// Start the WP although its dependencies are not approved or done (recorded in its events).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct ActionArgs {
-    /// The work package (WP01, wp01 or WP01-slug); default: the first planned one.
+    /// The work package (WP01, wp01 or WP01-slug); default: the scheduler's pick for --agent (what
+    /// `spec-kitty next` gives it).
     pub wp: Option<String>,
     /// Your agent name (required to claim).
     #[arg(long)]
@@ -90,8 +100,8 @@ pub fn implement_internal(a: ImplementArgs) -> ExitCode {
 }
 
 pub fn run(cmd: ActionCommand) -> ExitCode {
-    let a = match cmd {
-        ActionCommand::Implement(a) => a,
+    let (a, force) = match cmd {
+        ActionCommand::Implement(ImplementActionArgs { action, force }) => (action, force),
         ActionCommand::Review(a) => return review(a),
     };
     let (root, m) = match output::mission_context(
@@ -102,7 +112,7 @@ pub fn run(cmd: ActionCommand) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    match spec_kitty::action::implement(&root, &m, a.wp.as_deref(), a.agent.as_deref()) {
+    match spec_kitty::action::implement(&root, &m, a.wp.as_deref(), a.agent.as_deref(), force) {
         Ok(done) => {
             output::diagnostics(&done.warnings);
             let ws = &done.allocated.workspace;

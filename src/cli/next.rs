@@ -27,6 +27,9 @@ pub struct NextArgs {
     /// The result of the step you just did.
     #[arg(long, value_enum)]
     pub result: Option<ResultArg>,
+    /// Drop the failure you reported earlier (`--result failed|blocked`) without a success.
+    #[arg(long, requires = "agent")]
+    pub clear: bool,
     /// Print one JSON document on stdout.
     #[arg(long)]
     pub json: bool,
@@ -44,17 +47,14 @@ pub fn run(a: NextArgs) -> ExitCode {
         a.json,
     ) {
         Ok(m) => m,
-        // As 3.1.1, a mission named but not found is still a decision: a query about an unknown
-        // mission, or a blocked step.
-        Err(_) if a.mission.as_deref().is_some_and(|f| !f.trim().is_empty()) => {
-            let slug = a.mission.as_deref().unwrap_or_default().trim().to_owned();
-            spec_kitty::project::MissionRef {
-                dir: root.join(spec_kitty::project::SPECS_DIR).join(&slug),
-                slug,
-            }
-        }
         Err(f) => return output::failure(f, a.json),
     };
+    if a.clear {
+        let agent = a.agent.as_deref().unwrap_or_default().trim();
+        if let Err(f) = next::clear_failures(&root, &m.slug, agent) {
+            return output::failure(f, a.json);
+        }
+    }
     let result = a.result.map(|r| match r {
         ResultArg::Success => StepResult::Success,
         ResultArg::Failed => StepResult::Failed,

@@ -141,8 +141,11 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
             match board::move_task(&root, &m, &wp, &a.to, &opts) {
                 Ok(moved) => {
                     output::diagnostics(&moved.warnings);
+                    let to = moved
+                        .events
+                        .last()
+                        .map_or(moved.from.as_str(), |e| e.to_lane.as_str());
                     if a.json {
-                        let to = moved.events.last().map_or("", |e| e.to_lane.as_str());
                         let mut p = serde_json::Map::new();
                         p.insert("result".into(), "success".into());
                         // 3.1.1's keys.
@@ -170,8 +173,11 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
                         );
                         // 3.1.1 printed these without `spec_kitty_version`.
                         output::json_line(&serde_json::Value::Object(p));
+                    } else if moved.events.is_empty() {
+                        output::stdout_lines(&[format!(
+                            "✓ {wp} is already in {to}; nothing changed"
+                        )]);
                     } else {
-                        let to = moved.events.last().map_or("", |e| e.to_lane.as_str());
                         output::stdout_lines(&[format!(
                             "✓ Moved {wp} from {} to {to}",
                             moved.from
