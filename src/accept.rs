@@ -349,6 +349,13 @@ fn acceptor(root: &Path, actor: Option<&str>) -> String {
 /// Checks the mission and, unless `--mode checklist` or `--no-commit`, records the acceptance in
 /// meta.json and commits it on the target branch (which must be checked out in the main checkout).
 pub fn accept(root: &Path, mission: &MissionRef, opts: &Options) -> Result<Outcome, Failure> {
+    // Check, write and commit under the locks every status writer takes: two agents accepting
+    // at once give one acceptance, and the second finds it recorded.
+    let _locks = if opts.mode == Mode::Checklist || opts.no_commit {
+        None
+    } else {
+        Some(crate::board::TransitionLocks::take(root, &mission.slug)?)
+    };
     let summary = check(root, mission, opts.lenient)?;
     if !summary.ok() {
         return Err(not_ready(&summary));
@@ -433,8 +440,6 @@ pub fn accept(root: &Path, mission: &MissionRef, opts: &Options) -> Result<Outco
     let mut text = serde_json::to_string_pretty(&sorted).unwrap_or_default();
     text.push('\n');
     let accept_commit = if in_git {
-        let _lock = git::commit_lock(root)
-            .map_err(|e| Failure::simple(Diag::error("git::lock", e.to_string())))?;
         crate::util::write_atomic(&meta_path, text.as_bytes()).map_err(|e| {
             Failure::simple(crate::diagnostics::io_error("accept::meta", &meta_path, &e))
         })?;

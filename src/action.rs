@@ -36,6 +36,8 @@ pub struct Allocated {
     pub workspace: Workspace,
     /// Whether a worktree was created now (false when reused or the planning lane).
     pub created: bool,
+    /// The pending planning changes committed before the worktree was created.
+    pub planning: PlanningCommit,
 }
 
 impl Allocated {
@@ -120,6 +122,7 @@ pub fn allocate(root: &Path, mission: &MissionRef, wp: &str) -> Result<Allocated
             wp_id: wp.to_owned(),
             workspace: ws,
             created: false,
+            planning: PlanningCommit::default(),
         });
     }
     if !git::is_repo(root) {
@@ -139,9 +142,10 @@ pub fn allocate(root: &Path, mission: &MissionRef, wp: &str) -> Result<Allocated
             wp_id: wp.to_owned(),
             workspace: ws,
             created: false,
+            planning: PlanningCommit::default(),
         });
     }
-    commit_planning_artifacts(root, mission, &manifest.target_branch, wp)?;
+    let planning = commit_planning_artifacts(root, mission, &manifest.target_branch, wp)?;
     let mission_branch = if manifest.mission_branch.is_empty() {
         format!("kitty/mission-{}", mission.slug)
     } else {
@@ -182,29 +186,35 @@ pub fn allocate(root: &Path, mission: &MissionRef, wp: &str) -> Result<Allocated
         wp_id: wp.to_owned(),
         workspace: ws,
         created: true,
+        planning,
     })
 }
 
 /// As 3.1.1 before creating a lane worktree: uncommitted changes under the mission's directory
 /// (a plan edited after finalize, a new research note) are committed on the target branch, so the
-/// worktree starts from them. On another branch that is an error, as it was in 3.1.1.
+/// worktree starts from them. On another branch that is an error, as it was in 3.1.1. Never
+/// committed: temporary files of atomic writes (stray ones from an interrupted run are removed),
+/// WP files that do not parse, and files another WP in progress owns; those are reported and left
+/// as they are. Returns what was committed and what was left.
 fn commit_planning_artifacts(
     root: &Path,
     mission: &MissionRef,
     target_branch: &str,
     wp: &str,
-) -> Result<(), Failure> {
+) -> Result<PlanningCommit, Failure> {
+    remove_stray_temporaries(&mission.dir);
     let dir = crate::project::rel_path(root, &mission.dir);
-    let changed = git::run(root, &["status", "--porcelain", "--", &dir]).map_err(git_err)?;
-    if changed.trim().is_empty() {
-        return Ok(());
+    let changed = git::changed_paths(root, &[dir]).map_err(git_err)?;
+    if changed.is_empty() {
+        return Ok(PlanningCommit::default());
     }
     let current = git::current_branch(root).unwrap_or_default();
     if !target_branch.is_empty() && current != target_branch {
         return Err(fail(
             "action::planning-uncommitted",
             format!(
-                "{dir} has uncommitted planning changes, and they must be committed on {target_branch} (the current branch is {})",
+                "{} has uncommitted planning changes, and they must be committed on {target_branch} (the current branch is {})",
+                crate::project::rel_path(root, &mission.dir),
                 if current.is_empty() {
                     "detached"
                 } else {
@@ -216,16 +226,88 @@ fn commit_planning_artifacts(
             ),
         ));
     }
-    git::commit_paths(
-        root,
-        &[dir],
-        &format!(
-            "chore: planning artifacts for {}\n\nAuto-committed by spec-kitty before creating the lane worktree for {wp}",
-            mission.slug
-        ),
-    )
-    .map_err(git_err)?;
-    Ok(())
+    // Files owned by the other WPs being implemented right now (in the main checkout).
+    let others: Vec<(String, Vec<String>)> = board::board(root, mission)
+        .map(|b| {
+            b.wps
+                .iter()
+                .filter(|w| w.id != wp && matches!(w.lane.as_str(), "claimed" | "in_progress"))
+                .map(|w| (w.id.clone(), owned_globs(&mission.dir, &w.id)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut out = PlanningCommit::default();
+    for path in changed {
+        let abs = root.join(&path);
+        let name = abs
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let in_tasks = abs.parent().is_some_and(|p| p == mission.dir.join("tasks"));
+        let why = if git::is_transient(&path) {
+            Some("a temporary file".to_owned())
+        } else if in_tasks
+            && crate::finalize::file_wp_id(&name).is_some()
+            && std::fs::read_to_string(&abs)
+                .is_ok_and(|t| crate::tasks::frontmatter::WpFile::parse(&path, "", t).is_err())
+        {
+            Some("a WP file whose frontmatter does not parse".to_owned())
+        } else {
+            others
+                .iter()
+                .find(|(_, globs)| globs.iter().any(|g| crate::ownership::fnmatch(&path, g)))
+                .map(|(id, _)| format!("owned by {id}, which is in progress"))
+        };
+        match why {
+            Some(why) => out.left.push((path, why)),
+            None => out.committed.push(path),
+        }
+    }
+    if !out.committed.is_empty() {
+        git::commit_paths(
+            root,
+            &out.committed,
+            &format!(
+                "chore: planning artifacts for {}\n\nAuto-committed by spec-kitty before creating the lane worktree for {wp}",
+                mission.slug
+            ),
+        )
+        .map_err(git_err)?;
+    }
+    Ok(out)
+}
+
+/// What implement committed of the pending planning changes, and what it left (with why).
+#[derive(Debug, Clone, Default)]
+pub struct PlanningCommit {
+    /// Paths committed (relative to the project).
+    pub committed: Vec<String>,
+    /// Paths left uncommitted, and why.
+    pub left: Vec<(String, String)>,
+}
+
+/// Removes the temporary files an interrupted atomic write left in the mission's directory
+/// (`.spec-kitty-*.tmp` older than a minute: a live write renames its file within milliseconds).
+fn remove_stray_temporaries(mission_dir: &Path) {
+    let mut dirs = vec![mission_dir.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let Ok(meta) = entry.metadata() else { continue };
+            if meta.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let stale = meta
+                .modified()
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .is_some_and(|age| age.as_secs() >= 60);
+            if stale && git::is_transient(&entry.file_name().to_string_lossy()) {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+    }
 }
 
 /// What `agent action implement` did.
@@ -544,10 +626,28 @@ fn write_prompt(
         );
         text.push_str("\n\n");
     }
+    let subtasks = board::subtasks(&mission.dir, wp);
+    if !subtasks.is_empty() {
+        text.push_str("## Subtasks (from tasks.md)\n\n");
+        for t in &subtasks {
+            text.push_str(&t.text);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
     text.push_str("## Work package\n\n");
     text.push_str(&body);
+    let ids = if subtasks.is_empty() {
+        "<T###>".to_owned()
+    } else {
+        subtasks
+            .iter()
+            .map(|t| t.id.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     text.push_str(&format!(
-        "\n\n## When done\n\n1. Commit your work in the workspace: `git add <files> && git commit -m \"feat({wp}): ...\"`\n2. Tick subtasks: `spec-kitty agent tasks mark-status T001 --status done --mission {slug}`\n3. `spec-kitty agent tasks move-task {wp} --to for_review --agent {agent} --mission {slug} --note \"Ready for review\"`\n4. Ask for the next step: `spec-kitty next --agent {agent} --mission {slug} --result success`\n",
+        "\n\n## When done\n\n1. Commit your work in the workspace: `git add <files> && git commit -m \"feat({wp}): ...\"`\n2. Tick subtasks: `spec-kitty agent tasks mark-status {ids} --status done --mission {slug}`\n3. `spec-kitty agent tasks move-task {wp} --to for_review --agent {agent} --mission {slug} --note \"Ready for review\"`\n4. Ask for the next step: `spec-kitty next --agent {agent} --mission {slug} --result success`\n",
         slug = mission.slug
     ));
     let path = std::env::temp_dir().join(format!("spec-kitty-implement-{}-{wp}.md", mission.slug));

@@ -478,6 +478,27 @@ fn fail(code: &'static str, message: String, help: &str) -> Failure {
 
 /// Subtask lines of the WP's tasks.md section that are not checked.
 fn open_subtasks(mission_dir: &Path, wp: &str) -> Vec<String> {
+    subtasks(mission_dir, wp)
+        .into_iter()
+        .filter(|t| !t.done)
+        .map(|t| t.id)
+        .collect()
+}
+
+/// One subtask line of a WP's section in tasks.md.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubtaskLine {
+    /// `T001`.
+    pub id: String,
+    /// Whether its box is checked.
+    pub done: bool,
+    /// The line as written (without its line break).
+    pub text: String,
+}
+
+/// The subtasks in `wp`'s section of tasks.md, in file order (none when tasks.md is missing or
+/// does not parse).
+pub fn subtasks(mission_dir: &Path, wp: &str) -> Vec<SubtaskLine> {
     let Ok(text) = std::fs::read_to_string(mission_dir.join("tasks.md")) else {
         return Vec::new();
     };
@@ -489,10 +510,16 @@ fn open_subtasks(mission_dir: &Path, wp: &str) -> Vec<String> {
     };
     doc.subtasks
         .iter()
-        .filter(|t| {
-            !t.done && t.span.start >= section.body.start && t.span.start < section.body.end
+        .filter(|t| t.span.start >= section.body.start && t.span.start < section.body.end)
+        .map(|t| SubtaskLine {
+            id: t.id.clone(),
+            done: t.done,
+            text: text
+                .get(t.span.start..t.span.end)
+                .unwrap_or_default()
+                .trim_end()
+                .to_owned(),
         })
-        .map(|t| t.id.clone())
         .collect()
 }
 
@@ -625,6 +652,30 @@ pub fn move_task(
                 "wait for them to be approved, or pass --force with --agent and --note to start anyway (recorded)",
             ));
         }
+    }
+    // One agent per workspace: a WP does not start while another agent implements a WP of the
+    // same lane (its worktree is theirs until that WP goes to review).
+    if !opts.force
+        && matches!(to, "claimed" | "in_progress")
+        && !matches!(from, "claimed" | "in_progress")
+        && let Some(other) = sched
+            .view(&wp)
+            .and_then(|w| sched.lane_holder(w, actor.as_deref().unwrap_or("")))
+    {
+        return Err(fail(
+            "status::lane-busy",
+            format!(
+                "{wp}'s workspace ({}) is in use: {} is implementing {} there",
+                other.lane_id.as_deref().unwrap_or_default(),
+                if other.actor.is_empty() {
+                    "someone"
+                } else {
+                    other.actor.as_str()
+                },
+                other.id
+            ),
+            "wait until that work package goes to review (`spec-kitty next --agent <name>` finds other work), or pass --force with --agent and --note",
+        ));
     }
     // Review by someone else: the implementer does not approve its own WP while other agents
     // take part in the mission (a solo agent still does, as in 3.1.1).

@@ -64,11 +64,52 @@ pub fn head(root: &Path) -> Result<String, GitError> {
     run(root, &["rev-parse", "HEAD"]).map(|s| s.trim().to_owned())
 }
 
-/// `git status --porcelain -- paths...` (paths relative to `root`).
+/// The pathspec that leaves out the temporary files of an atomic write in progress
+/// (`.spec-kitty-*.tmp`, renamed over their target a moment later): they are never a change.
+pub const TRANSIENT_EXCLUDE: &str = ":(exclude,glob)**/.spec-kitty-*.tmp";
+
+/// Whether `path` is the temporary file of an atomic write (`.spec-kitty-*.tmp`).
+pub fn is_transient(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.starts_with(".spec-kitty-") && name.ends_with(".tmp")
+}
+
+/// `git status --porcelain -- paths...` (paths relative to `root`; all of them when none are
+/// given), without the temporary files of atomic writes.
 pub fn status_porcelain(root: &Path, paths: &[String]) -> Result<String, GitError> {
     let mut args = vec!["status", "--porcelain", "--untracked-files=all", "--"];
     args.extend(paths.iter().map(String::as_str));
+    if paths.is_empty() {
+        args.push(".");
+    }
+    args.push(TRANSIENT_EXCLUDE);
     run(root, &args)
+}
+
+/// The paths (relative to `root`) with uncommitted or untracked changes under `paths`, from `git
+/// status --porcelain -z` (renames give their new path), without the temporary files of atomic
+/// writes.
+pub fn changed_paths(root: &Path, paths: &[String]) -> Result<Vec<String>, GitError> {
+    let mut args = vec!["status", "--porcelain", "-z", "--untracked-files=all", "--"];
+    args.extend(paths.iter().map(String::as_str));
+    if paths.is_empty() {
+        args.push(".");
+    }
+    args.push(TRANSIENT_EXCLUDE);
+    let out = run(root, &args)?;
+    let mut found = Vec::new();
+    let mut fields = out.split('\0');
+    while let Some(entry) = fields.next() {
+        let Some(path) = entry.get(3..).filter(|p| !p.is_empty()) else {
+            continue;
+        };
+        if entry.starts_with('R') || entry.starts_with('C') {
+            // The original path follows as its own field.
+            let _ = fields.next();
+        }
+        found.push(path.to_owned());
+    }
+    Ok(found)
 }
 
 /// Commits exactly `paths` (relative to `root`) with `message`, leaving anything else the user had

@@ -239,16 +239,21 @@ impl Schedule {
         implementer != Some(me) || me.is_empty() || !self.others_present(me)
     }
 
-    fn lane_busy(&self, wp: &WpView, me: &str) -> bool {
-        let Some(lane) = &wp.lane_id else {
-            return false;
-        };
-        self.wps.iter().any(|o| {
+    /// The WP of another agent that is being implemented in `wp`'s lane workspace, if any: one
+    /// workspace holds one agent at a time.
+    pub fn lane_holder(&self, wp: &WpView, me: &str) -> Option<&WpView> {
+        let lane = wp.lane_id.as_ref()?;
+        self.wps.iter().find(|o| {
             o.id != wp.id
                 && o.lane_id.as_ref() == Some(lane)
                 && matches!(o.lane.as_str(), "claimed" | "in_progress")
                 && o.actor != me
         })
+    }
+
+    /// One WP, by id.
+    pub fn view(&self, id: &str) -> Option<&WpView> {
+        self.wp(id)
     }
 
     /// The rule.
@@ -284,7 +289,7 @@ impl Schedule {
         self.wps.iter().find(|w| {
             w.lane == "planned"
                 && self.unmet_deps(&w.id).is_empty()
-                && !self.lane_busy(w, me)
+                && self.lane_holder(w, me).is_none()
                 && self.failure_blocking(&w.id).is_none()
         })
     }

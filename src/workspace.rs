@@ -171,6 +171,7 @@ impl Workspace {
             format!("{specs_dir}/tasks/*/review-cycle-*.md"),
             ".worktrees/**".to_owned(),
             ".spec-kitty/**".to_owned(),
+            "**/.spec-kitty-*.tmp".to_owned(),
         ] {
             specs.push(format!(":(exclude,glob){own}"));
         }

@@ -21,6 +21,8 @@ mod loop_e2e;
 mod merge;
 #[path = "cli/mission_create.rs"]
 mod mission_create;
+#[path = "cli/parallel.rs"]
+mod parallel;
 #[path = "cli/release.rs"]
 mod release;
 #[path = "cli/support.rs"]

@@ -67,6 +67,34 @@ fn meta(dir: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
         .unwrap_or_default()
 }
 
+/// The subtask ids of `wp` for the mark-status hint (`T001 T002`), or `<T###>` when it has none.
+fn subtask_ids(mission_dir: &std::path::Path, wp: &str) -> String {
+    let ids: Vec<String> = spec_kitty::board::subtasks(mission_dir, wp)
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    if ids.is_empty() {
+        "<T###>".to_owned()
+    } else {
+        ids.join(" ")
+    }
+}
+
+/// What implement committed of the pending planning changes, and what it left (on stderr, so
+/// `--json` output stays one document).
+fn planning_commit_lines(p: &spec_kitty::action::PlanningCommit) {
+    let mut lines = Vec::new();
+    if !p.committed.is_empty() {
+        lines.push("Committed pending planning changes first:".to_owned());
+        lines.extend(p.committed.iter().map(|f| format!("  {f}")));
+    }
+    if !p.left.is_empty() {
+        lines.push("Left uncommitted:".to_owned());
+        lines.extend(p.left.iter().map(|(f, why)| format!("  {f} ({why})")));
+    }
+    output::stderr_lines(&lines);
+}
+
 pub fn implement_internal(a: ImplementArgs) -> ExitCode {
     let (root, m) =
         match output::mission_context(a.mission.as_deref(), "spec-kitty implement", a.json) {
@@ -80,6 +108,7 @@ pub fn implement_internal(a: ImplementArgs) -> ExitCode {
             .to_ascii_uppercase();
     match spec_kitty::action::allocate(&root, &m, &wp) {
         Ok(alloc) => {
+            planning_commit_lines(&alloc.planning);
             if a.json {
                 output::json_line(&serde_json::Value::Object(alloc.json(
                     &root,
@@ -115,6 +144,7 @@ pub fn run(cmd: ActionCommand) -> ExitCode {
     match spec_kitty::action::implement(&root, &m, a.wp.as_deref(), a.agent.as_deref(), force) {
         Ok(done) => {
             output::diagnostics(&done.warnings);
+            planning_commit_lines(&done.allocated.planning);
             let ws = &done.allocated.workspace;
             if a.json {
                 let mut p = done.allocated.json(&root, &m, &meta(&m.dir));
@@ -151,7 +181,8 @@ pub fn run(cmd: ActionCommand) -> ExitCode {
                         "  1. git status && git add <your-files> && git commit -m \"feat({wp}): <description>\""
                     ),
                     format!(
-                        "  2. spec-kitty agent tasks mark-status <T###> --status done --mission {}",
+                        "  2. spec-kitty agent tasks mark-status {} --status done --mission {}",
+                        subtask_ids(&m.dir, wp),
                         m.slug
                     ),
                     format!(

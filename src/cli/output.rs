@@ -33,6 +33,14 @@ pub fn stdout_lines(lines: &[String]) {
     }
 }
 
+/// Prints lines of human output on stderr (notes beside a `--json` document).
+pub fn stderr_lines(lines: &[String]) {
+    let mut err = std::io::stderr().lock();
+    for line in lines {
+        let _ = writeln!(err, "{line}");
+    }
+}
+
 /// Asks a question on stderr (no newline), for interactive prompts.
 pub fn prompt(text: &str) {
     let mut err = std::io::stderr().lock();

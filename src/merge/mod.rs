@@ -830,7 +830,7 @@ fn preflight(
 
 /// Uncommitted and untracked files of a worktree (paths relative to it).
 fn worktree_changes(dir: &Path) -> Vec<String> {
-    git::run(dir, &["status", "--porcelain", "--untracked-files=all"])
+    git::status_porcelain(dir, &[])
         .map(|out| {
             out.lines()
                 .filter(|l| !l.trim().is_empty())
