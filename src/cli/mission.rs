@@ -63,6 +63,10 @@ pub struct FinalizeArgs {
     /// Drift gate for CI: exit 1 and list the files if finalize would change any; write nothing.
     #[arg(long, conflicts_with = "validate_only")]
     pub check: bool,
+    /// Re-plan even when work packages that have started would move to another lane (their
+    /// worktrees are listed as orphaned).
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(cmd: MissionCommand) -> ExitCode {
@@ -87,6 +91,7 @@ fn finalize(args: FinalizeArgs) -> ExitCode {
         validate_only: args.validate_only,
         json: args.json,
         check: args.check,
+        force: args.force,
     };
     match finalize::finalize(&root, &mission, opts) {
         Ok(report) => {

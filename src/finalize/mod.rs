@@ -7,6 +7,7 @@
 //! written unless every check passed.
 
 pub(crate) mod checks;
+mod inflight;
 mod wps_yaml;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -36,6 +37,8 @@ pub struct Options {
     pub json: bool,
     /// Drift gate: report what would change, write nothing (`Report::drift` tells the outcome).
     pub check: bool,
+    /// Re-plan even when started work packages would move to another lane.
+    pub force: bool,
 }
 
 /// A successful run: the JSON payload (without `spec_kitty_version`), the human lines for stdout,
@@ -378,6 +381,20 @@ fn finalize_on(
         }));
     }
 
+    // A started WP does not silently change lanes: its worktree holds its commits.
+    let in_flight = inflight::moves(
+        root,
+        &loaded.dir,
+        &loaded.slug,
+        lane_plan.as_ref(),
+        &existing_events,
+    );
+    if !in_flight.is_empty() && !opts.force {
+        let mut f = inflight::refusal(&loaded.slug, &in_flight);
+        f.diagnostics.append(&mut loaded.warnings);
+        return Err(f);
+    }
+
     // The parallelisation risk report (before any write: in `block` mode it stops the run).
     let risk = lane_plan.as_ref().map(|plan| {
         let bodies: HashMap<String, String> = loaded
@@ -533,6 +550,26 @@ fn finalize_on(
                 plan.independent_collapsed
             ));
         }
+    }
+    if !in_flight.is_empty() {
+        lines.extend(inflight::forced_lines(&in_flight));
+        payload.insert(
+            "lane_moves_forced".into(),
+            Value::Array(
+                in_flight
+                    .iter()
+                    .map(|m| {
+                        serde_json::json!({
+                            "wp_id": m.wp,
+                            "from_lane": m.from,
+                            "to_lane": m.to,
+                            "status": m.status,
+                            "orphaned_worktree": m.worktree,
+                        })
+                    })
+                    .collect(),
+            ),
+        );
     }
     if let Some((report, _)) = &risk {
         lines.extend(report.lines());
