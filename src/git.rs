@@ -28,6 +28,12 @@ fn git(root: &Path, args: &[&str]) -> Command {
         .env_remove("GIT_DIR")
         .env_remove("GIT_WORK_TREE")
         .env_remove("GIT_INDEX_FILE");
+    // Inside a write phase, the terminal's Ctrl-C must not kill git half-way (see interrupt.rs).
+    #[cfg(unix)]
+    if crate::interrupt::in_critical() {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
     cmd
 }
 

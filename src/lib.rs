@@ -15,6 +15,7 @@ pub mod finalize;
 pub mod git;
 pub mod graph;
 pub mod init;
+pub mod interrupt;
 pub mod lane_report;
 pub mod lanes;
 pub mod lint;

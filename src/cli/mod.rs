@@ -81,6 +81,21 @@ enum AgentCommand {
 /// 0 success, 1 any handled failure, 2 usage error (clap's own).
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    // Ctrl-C stops at once, except inside a write phase, which runs to its end first.
+    let _ = ctrlc::set_handler(|| {
+        if spec_kitty::interrupt::on_interrupt() {
+            std::process::exit(130);
+        }
+    });
+    let code = dispatch(cli);
+    if spec_kitty::interrupt::interrupted() {
+        output::stderr_lines(&["Interrupted (after the write phase had completed).".to_owned()]);
+        return ExitCode::from(130);
+    }
+    code
+}
+
+fn dispatch(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Init(args) => init::run(args),
         Command::Agent(AgentCommand::Mission(cmd)) => mission::run(cmd),

@@ -129,7 +129,9 @@ pub fn forced_lines(moves: &[LaneMove]) -> Vec<String> {
         }
     }
     if !orphaned.is_empty() {
-        lines.push("Worktrees now orphaned (their commits are not in the WPs' new lanes):".to_owned());
+        lines.push(
+            "Worktrees now orphaned (their commits are not in the WPs' new lanes):".to_owned(),
+        );
         lines.extend(
             orphaned
                 .iter()

@@ -434,10 +434,10 @@ fn finalize_on(
                 .with_help("run `git init` (and make a first commit) in the project root, or use --validate-only"),
         ));
     }
-    for (path, text) in &writes {
-        write_atomic(path, text.as_bytes())
-            .map_err(|e| Failure::simple(crate::diagnostics::io_error("io::write", path, &e)))?;
-    }
+    // The write phase: from here to the commit, an interrupt waits (all written and committed,
+    // or, before this point, nothing).
+    let _critical = crate::interrupt::critical();
+    write_all_or_none(&writes)?;
     if !bootstrap.new_events.is_empty() {
         let _lock = status::lock(root, &loaded.slug).map_err(|e| {
             Failure::simple(crate::diagnostics::io_error(
@@ -592,6 +592,29 @@ fn finalize_on(
         warnings: std::mem::take(&mut loaded.warnings),
         drift: false,
     })
+}
+
+/// Writes every file, or, when one write fails, puts back the ones already written and fails.
+fn write_all_or_none(writes: &[(PathBuf, String)]) -> Result<(), Failure> {
+    let mut done: Vec<(&Path, Option<Vec<u8>>)> = Vec::new();
+    for (path, text) in writes {
+        let before = std::fs::read(path).ok();
+        if let Err(e) = write_atomic(path, text.as_bytes()) {
+            for (p, old) in done.into_iter().rev() {
+                let _ = match old {
+                    Some(bytes) => write_atomic(p, &bytes),
+                    None => std::fs::remove_file(p),
+                };
+            }
+            return Err(Failure::simple(crate::diagnostics::io_error(
+                "io::write",
+                path,
+                &e,
+            )));
+        }
+        done.push((path, before));
+    }
+    Ok(())
 }
 
 /// The ownership stage: overlap and surface checks, then the warnings 3.1.1 gave (broad fallback,

@@ -1134,3 +1134,73 @@ fn a_non_utf8_wp_file_has_no_refs_then_fails_the_run() {
     );
     assert!(!stderr.contains("the WP is skipped"), "{stderr}");
 }
+
+/// Ctrl-C (SIGINT) at any moment of a run: the project is left either as it was or fully
+/// finalized and committed, never with some WP files rewritten or lanes.json uncommitted.
+#[cfg(unix)]
+#[test]
+fn an_interrupt_at_any_moment_leaves_nothing_or_everything() {
+    let n = 60;
+    let tasks: String = (1..=n)
+        .map(|i| {
+            format!("## WP{i:02} — part {i}\n\n**Dependencies**: none\n\n- [ ] T{i:03} do it\n\n")
+        })
+        .collect();
+    let files: Vec<(String, String)> = (1..=n)
+        .map(|i| {
+            let id = format!("WP{i:02}");
+            let owned = format!("src/part{i:02}/**");
+            (
+                format!("{id}-part.md"),
+                wp(&id, "FR-001, FR-002", &owned, ""),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let template = Project::new(SPEC, &format!("# Tasks\n\n{tasks}"), &refs);
+    let before = git(template.root(), &["rev-parse", "HEAD"]);
+    for step in 0..25u64 {
+        let work = tempfile::tempdir().expect("tempdir");
+        let root = work.path().join("p");
+        git(
+            work.path(),
+            &[
+                "clone",
+                "-q",
+                &template.root().display().to_string(),
+                &root.display().to_string(),
+            ],
+        );
+        let mut child = spec_kitty(&root)
+            .args(["agent", "mission", "finalize-tasks", "--mission", "001-m"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(step * 12));
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status();
+        let status = child.wait().expect("wait");
+        let dirty = git(&root, &["status", "--porcelain"]);
+        assert_eq!(
+            dirty,
+            "",
+            "after SIGINT at {}ms (exit {status:?}) the tree is clean",
+            step * 12
+        );
+        let head = git(&root, &["rev-parse", "HEAD"]);
+        if head == before {
+            // Interrupted before the write phase: nothing changed.
+        } else {
+            assert!(
+                git(&root, &["log", "-1", "--format=%s"]).starts_with("Add tasks for feature"),
+                "a new commit is finalize's"
+            );
+            assert!(root.join("kitty-specs/001-m/lanes.json").is_file());
+        }
+    }
+}
