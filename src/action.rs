@@ -743,15 +743,29 @@ pub fn review_context(
                     "run `spec-kitty agent action implement` for the WP first".into(),
                 )
             })?;
+            // A later WP of the same lane that has started on top of this one ends the range:
+            // the review covers this WP's commits only.
+            let later: Vec<String> = ws
+                .lane_wp_ids
+                .iter()
+                .filter(|o| o.as_str() != wp)
+                .filter_map(|o| recorded_start(root, &mission.slug, o, branch))
+                .filter(|c| *c != base && git::is_ancestor(root, &base, c))
+                .collect();
+            let head = later
+                .iter()
+                .find(|c| later.iter().all(|o| git::is_ancestor(root, c, o)))
+                .cloned()
+                .unwrap_or_else(|| branch.clone());
             Ok(ReviewContext {
                 commits: lines(
-                    git::run(root, &["log", "--oneline", &format!("{base}..{branch}")])
+                    git::run(root, &["log", "--oneline", &format!("{base}..{head}")])
                         .map_err(git_err)?,
                 ),
-                diff_stat: git::run(root, &["diff", "--stat", &format!("{base}...{branch}")])
+                diff_stat: git::run(root, &["diff", "--stat", &format!("{base}...{head}")])
                     .map_err(git_err)?,
                 base,
-                head: branch.clone(),
+                head,
                 paths: Vec::new(),
             })
         }
@@ -895,7 +909,7 @@ pub fn review(
         .and_then(|p| std::fs::read_to_string(p).ok())
         .unwrap_or_default();
     let text = format!(
-        "# Review {wp} ({slug})\n\nReviewer: {agent}\nWorkspace: {path}\nWorkspace contract: lane {lane} shared by {shared}\n\n## Git review context\n\nBase: {base}\nReviewed: {head}\n\n```\n$ git log --oneline {base}..{head}\n{log}\n$ git diff --stat\n{stat}```\n\n## Work package\n\n{body}\n\n## Verdict\n\n- Approve: `spec-kitty agent tasks move-task {wp} --to approved --agent {agent} --mission {slug} --note \"Review passed\"`\n- Reject: write the feedback to {fb}, then `spec-kitty agent tasks move-task {wp} --to planned --agent {agent} --mission {slug} --review-feedback-file {fb_rel}`\n",
+        "# Review {wp} ({slug})\n\nReviewer: {agent}\nWorkspace: {path}\nWorkspace contract: lane {lane} shared by {shared}\n\n## Git review context\n\nBase: {base}\nReviewed: {head}\n\n```\n$ git log --oneline {base}..{head}{paths}\n{log}\n$ git diff --stat {base}...{head}{paths}\n{stat}```\n\nInspect the change yourself with exactly these commands:\n\n```\ncd {path}\ngit log -p {base}..{head}{paths}\ngit diff {base}...{head}{paths}\n```\n\n## Work package\n\n{body}\n\n## Verdict\n\n- Approve: `spec-kitty agent tasks move-task {wp} --to approved --agent {agent} --mission {slug} --note \"Review passed\"`\n- Reject: write the feedback to {fb}, then `spec-kitty agent tasks move-task {wp} --to planned --agent {agent} --mission {slug} --review-feedback-file {fb_rel}`\n",
         slug = mission.slug,
         path = ws.path.display(),
         lane = ws.lane_id,
@@ -904,6 +918,19 @@ pub fn review(
         head = context.head,
         log = context.commits.join("\n"),
         stat = context.diff_stat,
+        paths = if context.paths.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " -- {}",
+                context
+                    .paths
+                    .iter()
+                    .map(|p| format!("'{p}'"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )
+        },
         fb = feedback_file.display(),
         fb_rel = rel_path(root, &feedback_file),
     );

@@ -129,6 +129,10 @@ pub struct WpEntry {
     pub fields: Map<String, Value>,
     /// The workspace kind, from the lane manifest (`None` before finalize).
     pub workspace_kind: Option<WorkspaceKind>,
+    /// Its execution lane (`lane-a`, ...), from the lane manifest (`None` before finalize).
+    pub lane_id: Option<String>,
+    /// Its dependencies, from the frontmatter.
+    pub deps: Vec<String>,
 }
 
 /// The board of a mission.
@@ -198,12 +202,14 @@ pub fn board(root: &Path, mission: &MissionRef) -> Result<Board, Failure> {
         let display = rel_path(root, &path);
         let mut fields = Map::new();
         let mut title = None;
+        let mut deps = Vec::new();
         match std::fs::read_to_string(&path)
             .map_err(|e| Diag::warning("wp::unreadable", e.to_string()))
             .and_then(|t| WpFile::parse(&name, &display, t))
         {
             Ok(f) => {
                 title = f.meta.title.clone();
+                deps = f.meta.dependencies.clone().unwrap_or_default();
                 if let Ok(yaml_serde::Value::Mapping(m)) =
                     yaml_serde::from_str::<yaml_serde::Value>(&f.source.text[f.yaml.clone()])
                 {
@@ -228,6 +234,12 @@ pub fn board(root: &Path, mission: &MissionRef) -> Result<Board, Failure> {
             .as_ref()
             .and_then(|m| workspace::resolve_workspace(root, &mission.slug, m, &id).ok())
             .map(|w| w.kind);
+        let lane_id = manifest.as_ref().and_then(|m| {
+            m.lanes
+                .iter()
+                .find(|l| l.wp_ids.contains(&id))
+                .map(|l| l.lane_id.clone())
+        });
         wps.push(WpEntry {
             lane: states
                 .get(&id)
@@ -238,6 +250,8 @@ pub fn board(root: &Path, mission: &MissionRef) -> Result<Board, Failure> {
             title,
             fields,
             workspace_kind,
+            lane_id,
+            deps,
         });
     }
     wps.sort_by(|a, b| crate::graph::wp_cmp(&a.id, &b.id));
@@ -359,6 +373,11 @@ impl Board {
                         for key in ["agent", "agent_profile", "shell_pid"] {
                             o.insert(key.into(), text(w.fields.get(key)).into());
                         }
+                        if let Some(holder) = w.holder()
+                            && text(w.fields.get("agent")).is_empty()
+                        {
+                            o.insert("agent".into(), holder.into());
+                        }
                         o.insert(
                             "execution_mode".into(),
                             w.fields
@@ -384,59 +403,167 @@ impl Board {
         m
     }
 
-    /// A kanban for humans.
+    /// The board for humans: the WPs grouped by status lane, each with its title, who holds it
+    /// and its execution lane; the counts per execution lane; and what is next.
     pub fn text(&self) -> String {
-        let columns: [(&str, &[&str]); 5] = [
-            ("Planned", &["planned", "blocked"]),
-            ("Doing", &["claimed", "in_progress"]),
-            ("For Review", &["for_review", "in_review"]),
+        let groups: [(&str, &[&str]); 8] = [
+            ("In progress", &["claimed", "in_progress"]),
+            ("For review", &["for_review", "in_review"]),
+            ("Planned", &["planned"]),
+            ("Blocked", &["blocked"]),
             ("Approved", &["approved"]),
-            ("Done", &["done", "canceled"]),
+            ("Done", &["done"]),
+            ("Canceled", &["canceled"]),
+            ("Other", &[]),
         ];
-        let cells: Vec<Vec<String>> = columns
-            .iter()
-            .map(|(_, lanes)| {
-                self.wps
-                    .iter()
-                    .filter(|w| lanes.contains(&w.lane.as_str()))
-                    .map(|w| {
-                        if w.lane == "blocked" || w.lane == "canceled" {
-                            format!("{} ({})", w.id, w.lane)
-                        } else {
-                            w.id.clone()
-                        }
-                    })
-                    .collect()
-            })
-            .collect();
-        let width = 16;
         let done = self.wps.iter().filter(|w| w.lane == "done").count();
         let mut out = format!(
-            "📊 Work Package Status: {}\nProgress: {done}/{} done ({:.1}% weighted)\n\n",
+            "📊 Work Package Status: {}\nProgress: {done}/{} done ({:.1}% weighted)\n",
             self.mission_slug,
             self.wps.len(),
             self.progress_percentage()
         );
-        for (title, _) in &columns {
-            out.push_str(&format!("{title:<width$}"));
+        let known: Vec<&str> = groups.iter().flat_map(|(_, l)| l.iter().copied()).collect();
+        let id_w = self.wps.iter().map(|w| w.id.len()).max().unwrap_or(4);
+        let title_w = self
+            .wps
+            .iter()
+            .map(|w| w.title.as_deref().unwrap_or("").chars().count())
+            .max()
+            .unwrap_or(0)
+            .min(40);
+        for (name, lanes) in groups {
+            let members: Vec<&WpEntry> = self
+                .wps
+                .iter()
+                .filter(|w| {
+                    let lane = canonical_lane(&w.lane).unwrap_or(w.lane.as_str());
+                    if lanes.is_empty() {
+                        !known.contains(&lane)
+                    } else {
+                        lanes.contains(&lane)
+                    }
+                })
+                .collect();
+            if members.is_empty() {
+                continue;
+            }
+            out.push_str(&format!("\n{name} ({})\n", members.len()));
+            for w in members {
+                let title: String = w.title.as_deref().unwrap_or("").chars().take(40).collect();
+                let mut notes: Vec<String> = Vec::new();
+                if let Some(h) = w.holder() {
+                    notes.push(if w.lane == "for_review" {
+                        format!("by {h}")
+                    } else {
+                        h.to_owned()
+                    });
+                }
+                if let Some(l) = &w.lane_id {
+                    notes.push(l.clone());
+                }
+                if w.lane == "planned" {
+                    let waiting: Vec<&str> = w
+                        .deps
+                        .iter()
+                        .filter(|d| {
+                            !self.wps.iter().any(|o| {
+                                &o.id == *d && matches!(o.lane.as_str(), "approved" | "done")
+                            })
+                        })
+                        .map(String::as_str)
+                        .collect();
+                    notes.push(if waiting.is_empty() {
+                        "ready".to_owned()
+                    } else {
+                        format!("waits for {}", waiting.join(", "))
+                    });
+                }
+                let line = format!(
+                    "  {:<id_w$}  {:<title_w$}  {}",
+                    w.id,
+                    title,
+                    notes.join(" · ")
+                );
+                out.push_str(line.trim_end());
+                out.push('\n');
+            }
+        }
+        // Per execution lane: how many WPs in each status.
+        let mut lanes: Vec<(&str, Vec<&WpEntry>)> = Vec::new();
+        for w in &self.wps {
+            if let Some(l) = w.lane_id.as_deref() {
+                match lanes.iter_mut().find(|(id, _)| *id == l) {
+                    Some((_, v)) => v.push(w),
+                    None => lanes.push((l, vec![w])),
+                }
+            }
+        }
+        lanes.sort_by(|a, b| a.0.cmp(b.0));
+        if !lanes.is_empty() {
+            out.push_str("\nLanes\n");
+            let lane_w = lanes.iter().map(|(l, _)| l.len()).max().unwrap_or(6);
+            for (lane, members) in &lanes {
+                let counts: Vec<String> = status::LANES
+                    .iter()
+                    .filter_map(|s| {
+                        let n = members
+                            .iter()
+                            .filter(|w| canonical_lane(&w.lane) == Some(*s))
+                            .count();
+                        (n > 0).then(|| format!("{n} {}", s.replace('_', " ")))
+                    })
+                    .collect();
+                out.push_str(&format!("  {lane:<lane_w$}  {}\n", counts.join(", ")));
+            }
+        }
+        let ready: Vec<&str> = self
+            .wps
+            .iter()
+            .filter(|w| {
+                w.lane == "planned"
+                    && w.deps.iter().all(|d| {
+                        self.wps
+                            .iter()
+                            .any(|o| &o.id == d && matches!(o.lane.as_str(), "approved" | "done"))
+                    })
+            })
+            .map(|w| w.id.as_str())
+            .collect();
+        let reviews: Vec<&str> = self
+            .wps
+            .iter()
+            .filter(|w| w.lane == "for_review")
+            .map(|w| w.id.as_str())
+            .collect();
+        let mut next = Vec::new();
+        if !reviews.is_empty() {
+            next.push(format!("{} waiting for review", reviews.join(", ")));
+        }
+        if !ready.is_empty() {
+            next.push(format!("{} ready to implement", ready.join(", ")));
         }
         out.push('\n');
-        out.push_str(&"-".repeat(width * columns.len()));
-        out.push('\n');
-        let rows = cells.iter().map(Vec::len).max().unwrap_or(0);
-        for r in 0..rows {
-            let line: String = cells
-                .iter()
-                .map(|c| format!("{:<width$}", c.get(r).map_or("", String::as_str)))
-                .collect();
-            out.push_str(line.trim_end());
-            out.push('\n');
+        if !next.is_empty() {
+            out.push_str(&format!("Next: {}\n", next.join("; ")));
         }
         out.push_str(&format!(
-            "\n▶ Next action: spec-kitty next --agent <your-name> --mission {}\n",
+            "▶ Next action: spec-kitty next --agent <your-name> --mission {}\n",
             self.mission_slug
         ));
         out
+    }
+}
+
+impl WpEntry {
+    /// The agent holding the WP: the actor of its last event while it is claimed, in progress,
+    /// waiting for or in review (not the finalize seed or an anonymous move).
+    pub fn holder(&self) -> Option<&str> {
+        (matches!(
+            self.lane.as_str(),
+            "claimed" | "in_progress" | "doing" | "for_review" | "in_review"
+        ) && !matches!(self.actor.as_str(), "" | "finalize-tasks" | "user"))
+        .then_some(self.actor.as_str())
     }
 }
 
@@ -474,6 +601,33 @@ pub struct Moved {
 
 fn fail(code: &'static str, message: String, help: &str) -> Failure {
     Failure::simple(Diag::error(code, message).with_help(help.to_owned()))
+}
+
+/// Directories of build and tool caches that belong in `.gitignore`, not in a commit.
+const CACHE_DIRS: [&str; 7] = [
+    "__pycache__/",
+    ".pytest_cache/",
+    ".mypy_cache/",
+    ".ruff_cache/",
+    "node_modules/",
+    "target/",
+    ".venv/",
+];
+
+/// When every path is inside a cache directory: those directories (`__pycache__/`, ...), to
+/// suggest ignoring them rather than committing them.
+fn cache_dirs(paths: &[&str]) -> Option<Vec<&'static str>> {
+    let mut found: Vec<&'static str> = Vec::new();
+    for p in paths {
+        let p = p.trim_matches('"');
+        let dir = CACHE_DIRS.iter().find(|d| {
+            p.starts_with(*d) || p.contains(&format!("/{d}")) || p == d.trim_end_matches('/')
+        })?;
+        if !found.contains(dir) {
+            found.push(dir);
+        }
+    }
+    (!found.is_empty()).then_some(found)
 }
 
 /// Subtask lines of the WP's tasks.md section that are not checked.
@@ -729,17 +883,25 @@ pub fn move_task(
         let owned = crate::action::owned_globs(&mission.dir, &wp);
         let dirty = ws.uncommitted_changes(&mission.slug, &owned);
         if !dirty.is_empty() {
+            let paths: Vec<&str> = dirty
+                .iter()
+                .map(|l| l.get(3..).unwrap_or(l).trim())
+                .collect();
+            let help = match cache_dirs(&paths) {
+                Some(dirs) => format!(
+                    "these are build or tool caches, not work: add {} to .gitignore in {} (do not commit them)",
+                    dirs.join(", "),
+                    ws.path.display()
+                ),
+                None => format!("commit the work in {} first", ws.path.display()),
+            };
             return Err(fail(
                 "status::dirty-workspace",
                 format!(
                     "{wp}'s workspace has uncommitted changes: {}",
-                    dirty
-                        .iter()
-                        .map(|l| l.get(3..).unwrap_or(l).trim())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    paths.join(", ")
                 ),
-                &format!("commit the work in {} first", ws.path.display()),
+                &help,
             ));
         }
         if ws.kind == WorkspaceKind::LaneWorktree

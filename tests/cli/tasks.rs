@@ -1139,3 +1139,176 @@ fn an_approval_without_agent_steps_through_in_review_as_3_1_1() {
         )
     );
 }
+
+/// A mission where WP02 and WP03 both depend on WP01 only: one lane, and once WP01 is approved,
+/// WP03 may start on top of WP02 while WP02 waits for review.
+fn shared_lane_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cmd/many-agents.in"),
+        dir.path(),
+    );
+    let tasks = dir.path().join("kitty-specs/001-m/tasks.md");
+    let text = std::fs::read_to_string(&tasks).expect("tasks");
+    let (head, tail) = text.split_once("## WP03").expect("WP03 section");
+    let tail = tail.replacen("**Dependencies**: none", "**Dependencies**: WP01", 1);
+    std::fs::write(&tasks, format!("{head}## WP03{tail}")).expect("write");
+    git_init_commit(dir.path());
+    let out = run(dir.path(), &["agent", "mission", "finalize-tasks"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir
+}
+
+fn ok(dir: &Path, args: &[&str]) -> Output {
+    let out = run(dir, args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn work(ws: &Path, wp: &str, file: &str) {
+    let path = ws.join(file);
+    std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
+    std::fs::write(&path, format!("// {wp}\n")).expect("work");
+    git(ws, &["add", "-A"]);
+    git(ws, &["commit", "-q", "-m", &format!("feat({wp}): {file}")]);
+}
+
+#[test]
+fn implement_commits_only_real_planning_changes_and_review_covers_only_the_wps_commits() {
+    let dir = shared_lane_project();
+    let root = dir.path();
+    let mission = root.join("kitty-specs/001-m");
+    // Pending planning work, and the temporary file of a write in progress.
+    std::fs::write(mission.join("research.md"), "notes\n").expect("research");
+    std::fs::write(mission.join(".spec-kitty-x1.tmp"), "half").expect("tmp");
+    let out = ok(
+        root,
+        &["agent", "action", "implement", "WP01", "--agent", "claude"],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("Committed pending planning changes first:\n  kitty-specs/001-m/research.md"),
+        "{stderr}"
+    );
+    let committed = git(root, &["log", "--name-only", "--format=", "-3"]);
+    assert!(!committed.contains(".tmp"), "{committed}");
+    // The hint names the WP's real subtasks.
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("mark-status T001 --status done"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let ws = root.join(".worktrees/001-m-lane-a");
+    work(&ws, "WP01", "src/parser/mod.rs");
+    ok(
+        root,
+        &["agent", "tasks", "mark-status", "T001", "--status", "done"],
+    );
+    // Only a cache is left uncommitted: the refusal says to ignore it, not to commit it.
+    std::fs::create_dir_all(ws.join("src/parser/__pycache__")).expect("mkdir");
+    std::fs::write(ws.join("src/parser/__pycache__/mod.pyc"), "x").expect("cache");
+    let to_review = |wp: &str, agent: &str| {
+        run(
+            root,
+            &[
+                "agent",
+                "tasks",
+                "move-task",
+                wp,
+                "--to",
+                "for_review",
+                "--agent",
+                agent,
+            ],
+        )
+    };
+    let out = to_review("WP01", "claude");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("__pycache__/") && err.contains(".gitignore"),
+        "{err}"
+    );
+    std::fs::write(ws.join(".gitignore"), "__pycache__/\n").expect("ignore");
+    git(&ws, &["add", ".gitignore"]);
+    git(&ws, &["commit", "-q", "-m", "chore(WP01): ignore caches"]);
+    assert!(to_review("WP01", "claude").status.success());
+    ok(
+        root,
+        &["agent", "action", "review", "WP01", "--agent", "gemini"],
+    );
+    ok(
+        root,
+        &[
+            "agent",
+            "tasks",
+            "move-task",
+            "WP01",
+            "--to",
+            "approved",
+            "--agent",
+            "gemini",
+        ],
+    );
+    // WP02, then WP03 starts in the same worktree while WP02 waits for review.
+    ok(
+        root,
+        &["agent", "action", "implement", "WP02", "--agent", "claude"],
+    );
+    work(&ws, "WP02", "src/checker/mod.rs");
+    ok(
+        root,
+        &["agent", "tasks", "mark-status", "T002", "--status", "done"],
+    );
+    assert!(to_review("WP02", "claude").status.success());
+    ok(
+        root,
+        &["agent", "action", "implement", "WP03", "--agent", "codex"],
+    );
+    work(&ws, "WP03", "src/exporter/mod.rs");
+    let out = ok(
+        root,
+        &[
+            "agent", "action", "review", "WP02", "--agent", "gemini", "--json",
+        ],
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let commits: Vec<&str> = r["commits"]
+        .as_array()
+        .expect("commits")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(commits.iter().any(|c| c.contains("feat(WP02)")), "{r}");
+    assert!(
+        !commits
+            .iter()
+            .any(|c| c.contains("WP03") || c.contains("WP01")),
+        "only WP02's commits: {r}"
+    );
+    let prompt = std::fs::read_to_string(r["prompt_file"].as_str().expect("prompt")).expect("read");
+    assert!(
+        prompt.contains("git log -p ") && prompt.contains(&format!("cd {}", ws.display())),
+        "the prompt gives the exact commands: {prompt}"
+    );
+    // The board shows who holds what.
+    let board =
+        String::from_utf8_lossy(&ok(root, &["agent", "tasks", "status"]).stdout).into_owned();
+    assert!(board.contains("codex · lane-a"), "{board}");
+    let json = lanes(root);
+    let agent = json["work_packages"]
+        .as_array()
+        .and_then(|a| a.iter().find(|w| w["id"] == "WP03"))
+        .map(|w| w["agent"].clone());
+    assert_eq!(agent, Some(Value::from("codex")));
+}
