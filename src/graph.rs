@@ -154,6 +154,29 @@ pub fn cyclic_components(map: &DepMap) -> Vec<Vec<String>> {
     out
 }
 
+/// The first circle in a graph given as adjacency lists (node `i` depends on `adj[i]`): the
+/// members of the first strongly connected component with a cycle, sorted; `None` when acyclic.
+pub fn find_cycle(adj: &[Vec<usize>]) -> Option<Vec<usize>> {
+    let mut graph: DiGraph<usize, ()> = DiGraph::new();
+    let nodes: Vec<NodeIndex> = (0..adj.len()).map(|i| graph.add_node(i)).collect();
+    for (i, deps) in adj.iter().enumerate() {
+        for &d in deps {
+            if let Some(&to) = nodes.get(d) {
+                graph.add_edge(nodes[i], to, ());
+            }
+        }
+    }
+    tarjan_scc(&graph)
+        .into_iter()
+        .filter(|c| c.len() > 1 || graph.contains_edge(c[0], c[0]))
+        .map(|c| {
+            let mut members: Vec<usize> = c.iter().map(|n| graph[*n]).collect();
+            members.sort_unstable();
+            members
+        })
+        .min()
+}
+
 /// 3.1.1's per-WP reference check: for each key in order, the problems with its dependencies.
 /// Returns (wp, messages) for every WP that has any.
 pub fn reference_errors(map: &DepMap) -> Vec<(String, Vec<String>)> {

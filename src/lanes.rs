@@ -1,9 +1,13 @@
 //! Execution lanes and the lane manifest (`lanes.json`).
 //!
-//! Code WPs joined by a dependency share a lane (union-find, as spec-kitty 3.1.1 does), so a lane
-//! is a chain of work one agent can do in one worktree; lanes run in parallel. Every WP whose
-//! `execution_mode` is `planning_artifact` goes to `lane-planning`, which resolves to the main
-//! checkout. Lanes are named `lane-a` .. `lane-z`, then `lane-aa`, `lane-ab`, ...
+//! Two strategies ([`Strategy`]). `collapse` (the default, spec-kitty 3.1.1's): code WPs joined by
+//! a dependency share a lane (union-find), so a lane is a chain of work one agent can do in one
+//! worktree; lanes run in parallel. `fan-in` (opt-in, upstream 3.2's model): only overlapping
+//! `owned_files` put two code WPs in one lane; a dependency between WPs of different lanes becomes
+//! a lane edge (`depends_on_lanes`), `parallel_group` is the lane's depth, and lanes are ordered by
+//! (depth, id), so two chains that meet at a final WP are two lanes working at once. Every WP
+//! whose `execution_mode` is `planning_artifact` goes to `lane-planning`, which resolves to the
+//! main checkout. Lanes are named `lane-a` .. `lane-z`, then `lane-aa`, `lane-ab`, ...
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -15,6 +19,53 @@ use crate::util::{py_json_indent, py_str};
 
 /// The planning lane's id.
 pub const PLANNING_LANE: &str = "lane-planning";
+
+/// How dependencies shape lanes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// 3.1.1: a dependency between code WPs puts them in one lane.
+    #[default]
+    Collapse,
+    /// Only overlapping ownership fuses lanes; dependencies order them.
+    FanIn,
+}
+
+impl Strategy {
+    /// `collapse` or `fan-in` (also `fan_in`, `fanin`).
+    pub fn parse(s: &str) -> Option<Strategy> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "collapse" => Some(Strategy::Collapse),
+            "fan-in" | "fan_in" | "fanin" => Some(Strategy::FanIn),
+            _ => None,
+        }
+    }
+
+    /// Its name in config and flags.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Collapse => "collapse",
+            Strategy::FanIn => "fan-in",
+        }
+    }
+}
+
+/// Why lanes could not be computed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LaneError {
+    /// A code WP without an ownership manifest.
+    MissingManifest(MissingManifest),
+    /// Lanes depend on each other in a circle (fan-in: overlap fused an early and a late WP).
+    Cycle(LaneCycle),
+}
+
+/// A circle in the lane graph.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaneCycle {
+    /// The lanes on the circle, with their WPs, in order.
+    pub lanes: Vec<(String, Vec<String>)>,
+    /// The overlap evidence that fused WPs of those lanes.
+    pub fused_by: Vec<String>,
+}
 
 /// What lane computation needs to know about one WP.
 #[derive(Debug, Clone)]
@@ -158,7 +209,8 @@ impl UnionFind {
 pub fn compute(
     deps: &DepMap,
     owners: &HashMap<String, WpOwnership>,
-) -> Result<LanePlan, MissingManifest> {
+    strategy: Strategy,
+) -> Result<LanePlan, LaneError> {
     let mut universe: Vec<String> = deps.keys().to_vec();
     sort_wps(&mut universe);
     let mut planning: Vec<String> = Vec::new();
@@ -168,10 +220,10 @@ pub fn compute(
             Some(o) if o.execution_mode == PLANNING_ARTIFACT => planning.push(wp.clone()),
             Some(_) => code.push(wp.clone()),
             None => {
-                return Err(MissingManifest {
+                return Err(LaneError::MissingManifest(MissingManifest {
                     wp: py_str(wp),
                     id: wp.clone(),
-                });
+                }));
             }
         }
     }
@@ -184,8 +236,12 @@ pub fn compute(
         parent: (0..code.len()).collect(),
     };
     let mut events: Vec<MergeEvent> = Vec::new();
-    // Rule 1: dependencies between code WPs (dependencies on planning WPs are ignored).
+    // Rule 1 (collapse only): dependencies between code WPs (dependencies on planning WPs are
+    // ignored).
     for (i, wp) in code.iter().enumerate() {
+        if strategy == Strategy::FanIn {
+            break;
+        }
         for d in deps.get(wp).into_iter().flatten() {
             if let Some(&j) = idx.get(d.as_str())
                 && uf.union(i, j)
@@ -216,11 +272,20 @@ pub fn compute(
     }
     for ((i, j), pairs) in by_pair {
         if uf.union(i, j) {
+            let mut evidence = format!("overlapping globs: {}", pairs.join(", "));
+            // As upstream: say so when one of the pair depends on the other.
+            if strategy == Strategy::FanIn {
+                for (a, b) in [(&code[i], &code[j]), (&code[j], &code[i])] {
+                    if deps.get(a).is_some_and(|d| d.contains(b)) {
+                        evidence.push_str(&format!("; {a} depends on {b}"));
+                    }
+                }
+            }
             events.push(MergeEvent {
                 wp_a: code[i].clone(),
                 wp_b: code[j].clone(),
                 rule: "write_scope_overlap",
-                evidence: format!("overlapping globs: {}", pairs.join(", ")),
+                evidence,
             });
         }
     }
@@ -238,6 +303,14 @@ pub fn compute(
     for (n, g) in groups.iter().enumerate() {
         for &i in g {
             lane_of.insert(&code[i], n);
+        }
+    }
+    // Fan-in: the planning lane takes part in the lane graph (after the code lanes), as upstream
+    // does since 3.2.
+    let planning_index = groups.len();
+    if strategy == Strategy::FanIn {
+        for p in &planning {
+            lane_of.insert(p, planning_index);
         }
     }
     let mut lanes: Vec<Lane> = Vec::new();
@@ -271,7 +344,45 @@ pub fn compute(
             parallel_group: 0,
         });
     }
-    // Depth: 0 without lane dependencies, else 1 + the deepest dependency (acyclic by rule 1).
+    if strategy == Strategy::FanIn && !planning.is_empty() {
+        let mut depends: BTreeSet<usize> = BTreeSet::new();
+        for p in &planning {
+            for d in deps.get(p).into_iter().flatten() {
+                if let Some(&l) = lane_of.get(d.as_str())
+                    && l != planning_index
+                {
+                    depends.insert(l);
+                }
+            }
+        }
+        lanes.push(Lane {
+            lane_id: PLANNING_LANE.to_owned(),
+            wp_ids: topo_order(
+                &planning.iter().map(String::as_str).collect::<Vec<_>>(),
+                deps,
+            ),
+            write_scope: sorted_union(
+                planning
+                    .iter()
+                    .flat_map(|m| owners[m].owned_files.iter().cloned()),
+            ),
+            predicted_surfaces: vec!["planning".to_owned()],
+            depends_on_lanes: depends.iter().map(|&l| lane_name(l)).collect(),
+            parallel_group: 0,
+        });
+        // Code lanes name the planning lane by its id, not by a letter.
+        let name = lane_name(planning_index);
+        for l in &mut lanes {
+            for d in &mut l.depends_on_lanes {
+                if *d == name {
+                    *d = PLANNING_LANE.to_owned();
+                }
+            }
+            l.depends_on_lanes.sort();
+        }
+    }
+    // Depth: 0 without lane dependencies, else 1 + the deepest dependency (acyclic by rule 1
+    // under collapse; checked under fan-in).
     let lane_deps: Vec<Vec<usize>> = lanes
         .iter()
         .map(|l| {
@@ -281,6 +392,25 @@ pub fn compute(
                 .collect()
         })
         .collect();
+    if strategy == Strategy::FanIn
+        && let Some(circle) = crate::graph::find_cycle(&lane_deps)
+    {
+        let on: BTreeSet<&str> = circle
+            .iter()
+            .flat_map(|&l| lanes[l].wp_ids.iter().map(String::as_str))
+            .collect();
+        return Err(LaneError::Cycle(LaneCycle {
+            lanes: circle
+                .iter()
+                .map(|&l| (lanes[l].lane_id.clone(), lanes[l].wp_ids.clone()))
+                .collect(),
+            fused_by: events
+                .iter()
+                .filter(|e| on.contains(e.wp_a.as_str()) && on.contains(e.wp_b.as_str()))
+                .map(|e| format!("{} and {}: {}", e.wp_a, e.wp_b, e.evidence))
+                .collect(),
+        }));
+    }
     let mut depth: Vec<Option<u64>> = vec![None; lanes.len()];
     for i in 0..lanes.len() {
         lane_depth(i, &lane_deps, &mut depth, 0);
@@ -288,8 +418,11 @@ pub fn compute(
     for (l, d) in lanes.iter_mut().zip(depth) {
         l.parallel_group = d.unwrap_or(0);
     }
+    if strategy == Strategy::FanIn {
+        lanes.sort_by(|a, b| (a.parallel_group, &a.lane_id).cmp(&(b.parallel_group, &b.lane_id)));
+    }
 
-    if !planning.is_empty() {
+    if strategy == Strategy::Collapse && !planning.is_empty() {
         lanes.push(Lane {
             lane_id: PLANNING_LANE.to_owned(),
             wp_ids: planning.clone(),
@@ -310,8 +443,8 @@ pub fn compute(
             ev.iter()
                 .filter(|e| {
                     e.rule != "dependency"
-                        && !related(deps, &e.wp_a, &e.wp_b)
-                        && !related(deps, &e.wp_b, &e.wp_a)
+                        && !depends_on(deps, &e.wp_a, &e.wp_b)
+                        && !depends_on(deps, &e.wp_b, &e.wp_a)
                 })
                 .count() as u64
         })
@@ -340,8 +473,8 @@ fn lane_depth(i: usize, deps: &[Vec<usize>], memo: &mut [Option<u64>], guard: us
     d
 }
 
-/// Whether `from` transitively depends on `to`.
-fn related(deps: &DepMap, from: &str, to: &str) -> bool {
+/// Whether `from` depends on `to`, directly or not.
+pub fn depends_on(deps: &DepMap, from: &str, to: &str) -> bool {
     let mut stack = vec![from.to_owned()];
     let mut seen = BTreeSet::new();
     while let Some(n) = stack.pop() {
@@ -560,7 +693,7 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        let plan = compute(&deps, &owners).expect("lanes");
+        let plan = compute(&deps, &owners, Strategy::Collapse).expect("lanes");
         let got: Vec<(String, Vec<String>)> = plan
             .lanes
             .iter()
@@ -585,11 +718,167 @@ mod tests {
     fn missing_manifest_is_an_error() {
         let mut deps = DepMap::default();
         deps.insert("WP03".into(), vec![]);
-        let err = compute(&deps, &HashMap::new()).expect_err("no manifest");
+        let err = compute(&deps, &HashMap::new(), Strategy::Collapse).expect_err("no manifest");
+        let LaneError::MissingManifest(err) = err else {
+            panic!("{err:?}")
+        };
         assert!(
             err.to_string()
                 .starts_with("Executable WP 'WP03' has no ownership manifest.")
         );
+    }
+
+    fn map(pairs: &[(&str, &[&str])]) -> DepMap {
+        let mut deps = DepMap::default();
+        for (k, v) in pairs {
+            deps.insert((*k).into(), v.iter().map(|s| s.to_string()).collect());
+        }
+        deps
+    }
+
+    fn owners(pairs: &[(&str, &str, &[&str])]) -> HashMap<String, WpOwnership> {
+        pairs
+            .iter()
+            .map(|(k, mode, globs)| (k.to_string(), own(mode, globs)))
+            .collect()
+    }
+
+    fn shape(plan: &LanePlan) -> Vec<(String, Vec<String>, Vec<String>, u64)> {
+        plan.lanes
+            .iter()
+            .map(|l| {
+                (
+                    l.lane_id.clone(),
+                    l.wp_ids.clone(),
+                    l.depends_on_lanes.clone(),
+                    l.parallel_group,
+                )
+            })
+            .collect()
+    }
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    /// Two chains (WP01 → WP02, WP03 → WP04) meeting at WP05, and a planning WP everyone needs.
+    fn fan_in_mission() -> (DepMap, HashMap<String, WpOwnership>) {
+        (
+            map(&[
+                ("WP00", &[]),
+                ("WP01", &["WP00"]),
+                ("WP02", &["WP01"]),
+                ("WP03", &[]),
+                ("WP04", &["WP03"]),
+                ("WP05", &["WP02", "WP04"]),
+            ]),
+            owners(&[
+                ("WP00", "planning_artifact", &["kitty-specs/m/**"]),
+                ("WP01", "code_change", &["src/a/**"]),
+                ("WP02", "code_change", &["src/b/**"]),
+                ("WP03", "code_change", &["src/c/**"]),
+                ("WP04", "code_change", &["src/d/**"]),
+                ("WP05", "code_change", &["src/e/**"]),
+            ]),
+        )
+    }
+
+    #[test]
+    fn collapse_fuses_the_chains_into_one_lane() {
+        let (deps, owners) = fan_in_mission();
+        let plan = compute(&deps, &owners, Strategy::Collapse).expect("lanes");
+        assert_eq!(
+            shape(&plan),
+            vec![
+                (
+                    "lane-a".into(),
+                    s(&["WP01", "WP02", "WP03", "WP04", "WP05"]),
+                    vec![],
+                    0
+                ),
+                ("lane-planning".into(), s(&["WP00"]), vec![], 0),
+            ]
+        );
+    }
+
+    #[test]
+    fn fan_in_keeps_disjoint_chains_apart_and_orders_lanes_by_depth() {
+        let (deps, owners) = fan_in_mission();
+        let plan = compute(&deps, &owners, Strategy::FanIn).expect("lanes");
+        assert_eq!(
+            shape(&plan),
+            vec![
+                ("lane-c".into(), s(&["WP03"]), vec![], 0),
+                ("lane-planning".into(), s(&["WP00"]), vec![], 0),
+                ("lane-a".into(), s(&["WP01"]), s(&["lane-planning"]), 1),
+                ("lane-d".into(), s(&["WP04"]), s(&["lane-c"]), 1),
+                ("lane-b".into(), s(&["WP02"]), s(&["lane-a"]), 2),
+                ("lane-e".into(), s(&["WP05"]), s(&["lane-b", "lane-d"]), 3),
+            ]
+        );
+        // No dependency events: only overlap fuses lanes.
+        assert_eq!(plan.collapse, Some(vec![]));
+    }
+
+    #[test]
+    fn fan_in_fuses_overlapping_dependents_and_says_why() {
+        let deps = map(&[("WP01", &[]), ("WP02", &["WP01"]), ("WP03", &[])]);
+        let owners = owners(&[
+            ("WP01", "code_change", &["src/core/**"]),
+            ("WP02", "code_change", &["src/core/x.rs"]),
+            ("WP03", "code_change", &["src/web/**"]),
+        ]);
+        let plan = compute(&deps, &owners, Strategy::FanIn).expect("lanes");
+        assert_eq!(
+            shape(&plan),
+            vec![
+                ("lane-a".into(), s(&["WP01", "WP02"]), vec![], 0),
+                ("lane-b".into(), s(&["WP03"]), vec![], 0),
+            ]
+        );
+        let events = plan.collapse.expect("report");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].rule, "write_scope_overlap");
+        assert!(
+            events[0].evidence.ends_with("; WP02 depends on WP01"),
+            "{events:?}"
+        );
+    }
+
+    #[test]
+    fn fan_in_reports_a_lane_cycle_made_by_overlap() {
+        // WP01 and WP03 share files (one lane); WP02 sits between them in another lane.
+        let deps = map(&[("WP01", &[]), ("WP02", &["WP01"]), ("WP03", &["WP02"])]);
+        let owners = owners(&[
+            ("WP01", "code_change", &["src/core/**"]),
+            ("WP02", "code_change", &["src/web/**"]),
+            ("WP03", "code_change", &["src/core/late.rs"]),
+        ]);
+        let err = compute(&deps, &owners, Strategy::FanIn).expect_err("a cycle");
+        let LaneError::Cycle(c) = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            c.lanes,
+            vec![
+                ("lane-a".to_owned(), s(&["WP01", "WP03"])),
+                ("lane-b".to_owned(), s(&["WP02"])),
+            ]
+        );
+        assert!(
+            c.fused_by[0].starts_with("WP01 and WP03: overlapping globs"),
+            "{c:?}"
+        );
+        // Collapse has no such cycle: everything is one lane.
+        assert!(compute(&deps, &owners, Strategy::Collapse).is_ok());
+    }
+
+    #[test]
+    fn strategies_parse_from_config_spellings() {
+        assert_eq!(Strategy::parse("fan-in"), Some(Strategy::FanIn));
+        assert_eq!(Strategy::parse(" Collapse "), Some(Strategy::Collapse));
+        assert_eq!(Strategy::parse("fan_in"), Some(Strategy::FanIn));
+        assert_eq!(Strategy::parse("dag"), None);
     }
 
     #[test]

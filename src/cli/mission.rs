@@ -67,6 +67,16 @@ pub struct FinalizeArgs {
     /// worktrees are listed as orphaned).
     #[arg(long)]
     pub force: bool,
+    /// Lane strategy: `collapse` (3.1.1: a dependency joins two WPs in one lane) or `fan-in`
+    /// (only shared files do; dependencies order the lanes). Overrides `lanes.strategy` in
+    /// .kittify/config.yaml.
+    #[arg(long, value_name = "STRATEGY", value_parser = parse_strategy)]
+    pub lanes: Option<spec_kitty::lanes::Strategy>,
+}
+
+fn parse_strategy(s: &str) -> Result<spec_kitty::lanes::Strategy, String> {
+    spec_kitty::lanes::Strategy::parse(s)
+        .ok_or_else(|| format!("`{s}` is not a lane strategy (collapse, fan-in)"))
 }
 
 pub fn run(cmd: MissionCommand) -> ExitCode {
@@ -92,6 +102,7 @@ fn finalize(args: FinalizeArgs) -> ExitCode {
         json: args.json,
         check: args.check,
         force: args.force,
+        lanes: args.lanes,
     };
     match finalize::finalize(&root, &mission, opts) {
         Ok(report) => {

@@ -371,6 +371,7 @@ pub(crate) fn disagreements(loaded: &Loaded, res: &Resolution) -> Result<(), Fai
 pub(crate) fn ownership(
     loaded: &Loaded,
     plans: &[WpPlan],
+    deps: &crate::graph::DepMap,
 ) -> Result<HashMap<String, WpOwnership>, Failure> {
     let owners = owners_from_plans(loaded, plans);
     let entries: Vec<(usize, &(String, WpOwnership))> =
@@ -384,6 +385,11 @@ pub(crate) fn ownership(
     for o in find_overlaps(&globs) {
         let (ia, (wa, oa)) = entries[o.i];
         let (ib, (wb, ob)) = entries[o.j];
+        // WPs joined by a dependency path never run at the same time: they may share files, and
+        // the lanes put them in one lane (a deliberate difference: 3.1.1 refused any overlap).
+        if crate::lanes::depends_on(deps, wa, wb) || crate::lanes::depends_on(deps, wb, wa) {
+            continue;
+        }
         let (ga, gb) = (&oa.owned_files[o.gi], &ob.owned_files[o.gj]);
         errors.push(overlap_message(wa, ga, wb, gb));
         let (fa, fb) = (&loaded.wps[ia].file, &loaded.wps[ib].file);
@@ -487,6 +493,28 @@ pub(crate) fn missing_manifest(loaded: &Loaded, e: &MissingManifest) -> Failure 
         d = d.at(src, section.id_span.clone(), "declared here");
     }
     Failure::with_error_text(d, e.to_string())
+}
+
+/// A circle in the fan-in lane graph: which lanes, which WPs, and the overlap that fused them.
+pub(crate) fn lane_cycle(c: &crate::lanes::LaneCycle) -> Failure {
+    let lanes: Vec<String> = c
+        .lanes
+        .iter()
+        .map(|(l, wps)| format!("{l} ({})", wps.join(", ")))
+        .collect();
+    let mut message = format!(
+        "the lanes depend on each other in a circle: {}",
+        lanes.join(" → ")
+    );
+    if !c.fused_by.is_empty() {
+        message.push_str(&format!(
+            "; overlapping owned_files put these WPs in one lane: {}",
+            c.fused_by.join("; ")
+        ));
+    }
+    Failure::simple(Diag::error("lanes::cycle", message).with_help(
+        "give the shared files to one WP (or split them), or make the WPs that share files depend on each other directly, or finalize with `--lanes collapse`",
+    ))
 }
 
 /// WP ids used twice: two tasks.md sections, or two prompt files. 3.1.1 accepted both silently

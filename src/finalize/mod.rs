@@ -39,6 +39,8 @@ pub struct Options {
     pub check: bool,
     /// Re-plan even when started work packages would move to another lane.
     pub force: bool,
+    /// The lane strategy, overriding the project's configuration.
+    pub lanes: Option<lanes::Strategy>,
 }
 
 /// A successful run: the JSON payload (without `spec_kitty_version`), the human lines for stdout,
@@ -118,6 +120,8 @@ pub(crate) struct Loaded {
     pub undecodable: Vec<(String, Failure)>,
     /// WP id → index in `wps` (the last file with that id, as 3.1.1's dicts kept).
     pub index: HashMap<String, usize>,
+    /// How dependencies shape lanes (`.kittify/config.yaml` `lanes.strategy`, or `--lanes`).
+    pub lane_strategy: lanes::Strategy,
 }
 
 impl Loaded {
@@ -213,7 +217,7 @@ pub(crate) fn validate(
         return Err(f);
     }
     checks::undecodable(loaded)?;
-    let (owners, ownership_warnings) = ownership_stage(loaded, plans)?;
+    let (owners, ownership_warnings) = ownership_stage(loaded, plans, &resolution.map)?;
     let lanes = lane_stage(loaded, resolution, &owners)?;
     Ok(Validated {
         ownership_warnings,
@@ -256,6 +260,9 @@ fn finalize_on(
         refs,
         plans,
     } = analyze(root, mission, branch)?;
+    if let Some(strategy) = opts.lanes {
+        loaded.lane_strategy = strategy;
+    }
 
     let Validated {
         ownership_warnings,
@@ -623,6 +630,7 @@ fn write_all_or_none(writes: &[(PathBuf, String)]) -> Result<(), Failure> {
 pub(crate) fn ownership_stage(
     loaded: &mut Loaded,
     plans: &[WpPlan],
+    deps: &DepMap,
 ) -> Result<(HashMap<String, WpOwnership>, Vec<String>), Failure> {
     let mut json_warnings: Vec<String> = Vec::new();
     let mut diags: Vec<Diag> = Vec::new();
@@ -643,7 +651,7 @@ pub(crate) fn ownership_stage(
             );
         }
     }
-    let owners = checks::ownership(loaded, plans)?;
+    let owners = checks::ownership(loaded, plans, deps)?;
     for (wp, msg) in checks::zero_match_globs(loaded, &owners)? {
         let mut d = Diag::warning("ownership::glob-matches-nothing", msg.clone())
             .with_help(format!("check the `owned_files` globs of {wp}; a glob for a file the WP will create is fine"));
@@ -675,9 +683,12 @@ pub(crate) fn lane_stage(
     if owners.is_empty() || resolution.map.is_empty() {
         return Ok(None);
     }
-    lanes::compute(&resolution.map, owners)
+    lanes::compute(&resolution.map, owners, loaded.lane_strategy)
         .map(Some)
-        .map_err(|e| checks::missing_manifest(loaded, &e))
+        .map_err(|e| match e {
+            lanes::LaneError::MissingManifest(e) => checks::missing_manifest(loaded, &e),
+            lanes::LaneError::Cycle(c) => checks::lane_cycle(&c),
+        })
 }
 
 fn owners_sorted(owners: &HashMap<String, WpOwnership>) -> Vec<(&String, &WpOwnership)> {
@@ -869,7 +880,38 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
         warnings,
         undecodable,
         index,
+        lane_strategy: configured_strategy(root)?,
     })
+}
+
+/// `.kittify/config.yaml` `lanes: {strategy: collapse|fan-in}`; `collapse` when unset.
+fn configured_strategy(root: &Path) -> Result<lanes::Strategy, Failure> {
+    let path = root.join(".kittify").join("config.yaml");
+    let value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| yaml_serde::from_str::<yaml_serde::Value>(&t).ok());
+    let Some(raw) = value
+        .as_ref()
+        .and_then(|v| v.get("lanes"))
+        .and_then(|l| l.get("strategy"))
+    else {
+        return Ok(lanes::Strategy::default());
+    };
+    raw.as_str()
+        .and_then(lanes::Strategy::parse)
+        .ok_or_else(|| {
+            Failure::simple(
+                Diag::error(
+                    "lanes::unknown-strategy",
+                    format!(
+                        "`lanes.strategy` in {} is {}, not a lane strategy",
+                        rel_path(root, &path),
+                        yaml_serde::to_string(raw).unwrap_or_default().trim()
+                    ),
+                )
+                .with_help("set it to `collapse` (3.1.1's lanes, the default) or `fan-in`"),
+            )
+        })
 }
 
 /// A mission file that is not UTF-8: 3.1.1's `{"error": "'utf-8' codec can't decode ..."}`.

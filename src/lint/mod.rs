@@ -131,7 +131,7 @@ fn lint_on(root: &Path, mission: &MissionRef, branch: &str) -> MissionLint {
     for (_, f) in &loaded.undecodable {
         diags.extend(f.diagnostics.iter().cloned());
     }
-    match finalize::ownership_stage(&mut loaded, &plans) {
+    match finalize::ownership_stage(&mut loaded, &plans, &resolution.map) {
         Ok((owners, _)) => {
             let acyclic = crate::graph::cycles_as_311(&resolution.map).is_empty();
             if acyclic && let Err(f) = finalize::lane_stage(&loaded, &resolution, &owners) {
