@@ -27,6 +27,18 @@ const DIFFERENCES: &[(&str, &str)] = &[
         "rc3-charter-gate-predicate-inversion-01M0GGT1",
         "D1: kept frontmatter dependencies join lanes",
     ),
+    (
+        "049-fix-merge-target-resolution",
+        "L2: WPs joined by a dependency path may share files",
+    ),
+    (
+        "ci-flake-report-workflow-01M0M9D8",
+        "L2: WPs joined by a dependency path may share files",
+    ),
+    (
+        "retrospective-durable-home-01KVYM1W",
+        "L2: WPs joined by a dependency path may share files",
+    ),
 ];
 
 fn fixtures_dir() -> Option<PathBuf> {
@@ -180,7 +192,56 @@ fn finalize_matches_311_on_every_reference_fixture() {
             }
         };
 
-        if let Some(why) = difference {
+        if let Some(why) = difference.filter(|w| w.starts_with("L2")) {
+            // 3.1.1 refused overlaps between WPs that depend on each other; we accept them and
+            // put the WPs in one lane. Every other ownership error stays.
+            let errors = |v: &Value| -> Vec<String> {
+                v["ownership_errors"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.as_str().map(str::to_owned))
+                    .collect()
+            };
+            let theirs = errors(&exp);
+            let expected: BTreeSet<String> = theirs
+                .iter()
+                .filter(|e| !e.starts_with("Overlap:"))
+                .cloned()
+                .collect();
+            let ours: BTreeSet<String> = errors(&run.json).into_iter().collect();
+            check(
+                "ownership errors without the dependent overlaps",
+                ours == expected,
+                format!("{why}; ours {ours:?} vs {expected:?}"),
+            );
+            if expected.is_empty() {
+                check(
+                    "succeeds",
+                    run.exit == 0,
+                    format!("{why}; exit {}", run.exit),
+                );
+                let lanes: Value = serde_json::from_str(
+                    &std::fs::read_to_string(run.mission_dir.join("lanes.json"))
+                        .expect("lanes.json"),
+                )
+                .expect("json");
+                let sets = lane_sets(&lanes);
+                for e in theirs.iter().filter(|e| e.starts_with("Overlap:")) {
+                    let ids: Vec<&str> = e
+                        .split(|c: char| !c.is_ascii_alphanumeric())
+                        .filter(|w| w.starts_with("WP") && w.len() >= 4)
+                        .collect();
+                    if let [a, b, ..] = ids[..] {
+                        check(
+                            "overlapping dependents share a lane",
+                            sets.iter().any(|s| s.contains(a) && s.contains(b)),
+                            format!("{a} and {b}"),
+                        );
+                    }
+                }
+            }
+        } else if let Some(why) = difference {
             // The documented behaviour instead of 3.1.1's.
             check(
                 "documented difference succeeds",
