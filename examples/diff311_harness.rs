@@ -114,7 +114,7 @@ fn lanes_cases(cases: Vec<LaneCase>) -> Result<Vec<Value>> {
                 (wp, o)
             })
             .collect();
-        match compute(&deps, &owners) {
+        match compute(&deps, &owners, spec_kitty::lanes::Strategy::Collapse) {
             Ok(plan) => {
                 let mut v: Value =
                     serde_json::from_str(&plan.manifest_json("001-m", "MID", "main", ""))?;
@@ -124,7 +124,10 @@ fn lanes_cases(cases: Vec<LaneCase>) -> Result<Vec<Value>> {
                 }
                 out.push(v);
             }
-            Err(e) => out.push(Value::String(format!("ERR {}", e.id))),
+            Err(spec_kitty::lanes::LaneError::MissingManifest(e)) => {
+                out.push(Value::String(format!("ERR {}", e.id)))
+            }
+            Err(e) => out.push(Value::String(format!("ERR {e:?}"))),
         }
     }
     Ok(out)

@@ -321,6 +321,8 @@ pub struct Implementing {
     pub events: Vec<Event>,
     /// Warnings (dependencies not yet approved).
     pub warnings: Vec<Diag>,
+    /// Dependencies' approved work merged into the workspace now.
+    pub synced: Vec<crate::lane_sync::Merged>,
 }
 
 /// Claims `wp` for `agent`, allocates its workspace, and writes its prompt.
@@ -452,6 +454,10 @@ pub fn implement(
         )?;
         events.extend(moved.events);
     }
+    // A WP whose dependencies live in other lanes starts from their approved work. Only the agent
+    // that won the claim touches the workspace; a conflict leaves it as it was, and running
+    // implement again (after resolving it) retries.
+    let synced = crate::lane_sync::sync(root, mission, &wp, &deps, &allocated.workspace)?;
     // Where the WP's work starts: the review diffs from here, so a lane's later WP is not reviewed
     // with the earlier members' commits. Kept from the first start (a rework is reviewed whole).
     if let Some(path) = base_record(root, &mission.slug, &wp)
@@ -487,6 +493,7 @@ pub fn implement(
         prompt_file,
         events,
         warnings,
+        synced,
     })
 }
 
@@ -695,6 +702,19 @@ pub fn owned_globs(mission_dir: &Path, wp: &str) -> Vec<String> {
         })
         .and_then(|f| f.meta.owned_files)
         .unwrap_or_default()
+}
+
+/// The commit of a lane WP's branch that its review covers (where a later WP of the lane
+/// started, else the lane branch tip); `None` for the planning lane or without git.
+pub fn reviewed_commit(
+    root: &Path,
+    mission: &MissionRef,
+    wp: &str,
+    ws: &Workspace,
+) -> Option<String> {
+    ws.branch.as_ref()?;
+    let head = review_context(root, mission, wp, ws).ok()?.head;
+    git::commit_of(root, &head)
 }
 
 /// The review context of a WP: for a lane branch, the candidate base (mission branch or target

@@ -1036,6 +1036,13 @@ pub fn move_task(
             })
         }),
     };
+    // An approval of a lane WP records the commit that was reviewed: a dependent lane merges
+    // exactly that (lane_sync.rs), never later, unapproved work of the same lane.
+    let approved_commit = steps
+        .iter()
+        .any(|(_, to, _, _)| to == "approved")
+        .then(|| crate::action::reviewed_commit(root, mission, &wp, &ws))
+        .flatten();
     // 3.1.1's reason when none is given: the whole move.
     let reason = reason.unwrap_or_else(|| format!("move-task: {from} -> {to}"));
     let last = steps.len().saturating_sub(1);
@@ -1051,10 +1058,21 @@ pub fn move_task(
             force: opts.force,
             from_lane: step_from,
             mission_slug: mission.slug.clone().into(),
-            policy_metadata: if self_review {
-                serde_json::json!({"self_review": true})
-            } else {
-                Value::Null
+            policy_metadata: {
+                let mut meta = Map::new();
+                if self_review {
+                    meta.insert("self_review".into(), true.into());
+                }
+                if step_to == "approved"
+                    && let Some(c) = &approved_commit
+                {
+                    meta.insert("approved_commit".into(), c.clone().into());
+                }
+                if meta.is_empty() {
+                    Value::Null
+                } else {
+                    Value::Object(meta)
+                }
             },
             reason: Value::String(reason.clone()),
             review_ref: match &feedback_ref {

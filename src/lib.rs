@@ -17,6 +17,7 @@ pub mod graph;
 pub mod init;
 pub mod interrupt;
 pub mod lane_report;
+pub mod lane_sync;
 pub mod lanes;
 pub mod lint;
 pub mod merge;

@@ -145,6 +145,20 @@ pub fn run(cmd: ActionCommand) -> ExitCode {
         Ok(done) => {
             output::diagnostics(&done.warnings);
             planning_commit_lines(&done.allocated.planning);
+            output::stderr_lines(
+                &done
+                    .synced
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "Merged {}'s approved work ({} at {}) into the workspace",
+                            m.wp,
+                            m.lane,
+                            m.commit.get(..7).unwrap_or(&m.commit)
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            );
             let ws = &done.allocated.workspace;
             if a.json {
                 let mut p = done.allocated.json(&root, &m, &meta(&m.dir));
