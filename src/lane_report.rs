@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::diagnostics::{Diag, Failure};
 use crate::finalize::{self, Analysis};
 use crate::graph::{DepMap, sort_wps, wp_cmp};
-use crate::lanes::{LanePlan, MergeEvent, PLANNING_LANE};
+use crate::lanes::{LanePlan, MergeEvent, PLANNING_LANE, Strategy, max_parallel};
 use crate::project::MissionRef;
 
 /// Lanes of a mission with the evidence behind them.
@@ -32,6 +32,10 @@ pub struct LaneReport {
     pub critical_path: Vec<String>,
     /// WPs per depth (depth 0: no dependencies).
     pub levels: Vec<Vec<String>>,
+    /// The strategy the plan was computed with.
+    pub strategy: Strategy,
+    /// Under `collapse`: what `fan-in` would give (or why it cannot).
+    pub fan_in: Option<Result<LanePlan, String>>,
 }
 
 /// Computes the lanes of a mission as finalize-tasks would, writing nothing.
@@ -51,6 +55,19 @@ pub fn report(root: &Path, mission: &MissionRef) -> Result<LaneReport, Failure> 
                 .with_help("add `## WP01 …` sections to tasks.md and run `spec-kitty agent mission finalize-tasks`"),
         ));
     };
+    let strategy = loaded.lane_strategy;
+    let fan_in = (strategy == Strategy::Collapse).then(|| {
+        loaded.lane_strategy = Strategy::FanIn;
+        let alt = finalize::validate(&mut loaded, &parsed, &resolution, &refs, &plans);
+        loaded.lane_strategy = strategy;
+        match alt {
+            Ok(v) => v.lanes.ok_or_else(|| "no lanes".to_owned()),
+            Err(f) => Err(f
+                .diagnostics
+                .first()
+                .map_or_else(|| "it fails".to_owned(), |d| d.message.clone())),
+        }
+    });
     let titles = loaded
         .wps
         .iter()
@@ -64,6 +81,8 @@ pub fn report(root: &Path, mission: &MissionRef) -> Result<LaneReport, Failure> 
         titles,
         critical_path,
         levels,
+        strategy,
+        fan_in,
     })
 }
 
@@ -186,13 +205,57 @@ impl LaneReport {
                     e.wp_a, e.wp_b, e.rule, e.evidence
                 ));
             }
-            if lane.wp_ids.len() == 1 {
+            if !lane.depends_on_lanes.is_empty() {
+                out.push_str(&format!(
+                    "      waits for {}: starts from their approved work\n",
+                    lane.depends_on_lanes.join(", ")
+                ));
+            } else if lane.wp_ids.len() == 1 {
                 out.push_str(
                     "      no dependency or shared files with another code WP: runs in parallel\n",
                 );
             }
         }
         if explain {
+            out.push_str(&format!(
+                "Strategy: {} (up to {} lane{} at once)\n",
+                self.strategy.as_str(),
+                max_parallel(&self.plan),
+                if max_parallel(&self.plan) == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ));
+            if self.strategy == Strategy::FanIn {
+                out.push_str("Lane graph (a lane starts from the approved work of the lanes it depends on):\n");
+                for lane in &self.plan.lanes {
+                    out.push_str(&format!(
+                        "  {} (group {}){}\n",
+                        lane.lane_id,
+                        lane.parallel_group,
+                        if lane.depends_on_lanes.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ← {}", lane.depends_on_lanes.join(", "))
+                        }
+                    ));
+                }
+            }
+            match &self.fan_in {
+                Some(Ok(alt)) => out.push_str(&format!(
+                    "With `lanes.strategy: fan-in`: {} lane{}, up to {} at once\n",
+                    alt.lanes.len(),
+                    if alt.lanes.len() == 1 { "" } else { "s" },
+                    max_parallel(alt)
+                )),
+                Some(Err(why)) => {
+                    out.push_str(&format!(
+                        "With `lanes.strategy: fan-in`: not possible ({why})\n"
+                    ));
+                }
+                None => {}
+            }
             out.push_str(&format!(
                 "Critical path ({} WP{}): {}\n",
                 self.critical_path.len(),
@@ -229,12 +292,24 @@ impl LaneReport {
                     "workspace": self.workspace(&l.lane_id),
                     "branch": if l.lane_id == PLANNING_LANE { Value::Null } else { Value::String(format!("kitty/mission-{}-{}", self.slug, l.lane_id)) },
                     "write_scope": l.write_scope,
+                    "depends_on_lanes": l.depends_on_lanes,
+                    "parallel_group": l.parallel_group,
                     "evidence": self.events_for(&l.wp_ids).iter().map(|e| json!({"wp_a": e.wp_a, "wp_b": e.wp_b, "rule": e.rule, "evidence": e.evidence})).collect::<Vec<_>>(),
                 })
             })
             .collect();
+        let fan_in = match &self.fan_in {
+            Some(Ok(alt)) => {
+                json!({"lanes": alt.lanes.len(), "max_parallel_lanes": max_parallel(alt)})
+            }
+            Some(Err(why)) => json!({"error": why}),
+            None => Value::Null,
+        };
         let v = json!({
             "mission": self.slug,
+            "strategy": self.strategy.as_str(),
+            "max_parallel_lanes": max_parallel(&self.plan),
+            "fan_in": fan_in,
             "lanes": lanes,
             "critical_path": self.critical_path,
             "parallelism": self.levels.iter().enumerate().map(|(d, w)| json!({"depth": d, "count": w.len(), "wp_ids": w})).collect::<Vec<_>>(),

@@ -457,6 +457,66 @@ pub fn compute(
     })
 }
 
+/// The most lanes that can run at once: the largest set of lanes none of which depends on
+/// another, directly or not (the width of the lane graph, by Dilworth's theorem: lanes minus a
+/// maximum matching in the transitive closure).
+pub fn max_parallel(plan: &LanePlan) -> usize {
+    let n = plan.lanes.len();
+    let index: HashMap<&str, usize> = plan
+        .lanes
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.lane_id.as_str(), i))
+        .collect();
+    // reach[i]: every lane i depends on, directly or not.
+    let mut reach: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+    for (i, set) in reach.iter_mut().enumerate() {
+        let mut stack: Vec<usize> = plan.lanes[i]
+            .depends_on_lanes
+            .iter()
+            .filter_map(|d| index.get(d.as_str()).copied())
+            .collect();
+        while let Some(j) = stack.pop() {
+            if j != i && set.insert(j) {
+                stack.extend(
+                    plan.lanes[j]
+                        .depends_on_lanes
+                        .iter()
+                        .filter_map(|d| index.get(d.as_str()).copied()),
+                );
+            }
+        }
+    }
+    // Kuhn's augmenting paths: match each lane to one lane it reaches.
+    fn augment(
+        i: usize,
+        reach: &[BTreeSet<usize>],
+        seen: &mut [bool],
+        owner: &mut [Option<usize>],
+    ) -> bool {
+        for &j in &reach[i] {
+            if seen[j] {
+                continue;
+            }
+            seen[j] = true;
+            if owner[j].is_none_or(|k| augment(k, reach, seen, owner)) {
+                owner[j] = Some(i);
+                return true;
+            }
+        }
+        false
+    }
+    let mut owner: Vec<Option<usize>> = vec![None; n];
+    let mut matched = 0;
+    for i in 0..n {
+        let mut seen = vec![false; n];
+        if augment(i, &reach, &mut seen, &mut owner) {
+            matched += 1;
+        }
+    }
+    n - matched
+}
+
 fn lane_depth(i: usize, deps: &[Vec<usize>], memo: &mut [Option<u64>], guard: usize) -> u64 {
     if let Some(d) = memo[i] {
         return d;
@@ -871,6 +931,34 @@ mod tests {
         );
         // Collapse has no such cycle: everything is one lane.
         assert!(compute(&deps, &owners, Strategy::Collapse).is_ok());
+    }
+
+    #[test]
+    fn the_most_lanes_at_once_is_the_width_of_the_lane_graph() {
+        let (deps, owners) = fan_in_mission();
+        // Collapse: one code lane and the planning lane, no edges.
+        let collapse = compute(&deps, &owners, Strategy::Collapse).expect("lanes");
+        assert_eq!(max_parallel(&collapse), 2);
+        // Fan-in: the two chains (and the planning lane before chain A) run side by side: at most
+        // two at once (WP01's lane with WP03's or WP04's, never with the planning lane it needs).
+        let fan_in = compute(&deps, &owners, Strategy::FanIn).expect("lanes");
+        assert_eq!(max_parallel(&fan_in), 2);
+        // Three independent WPs: three at once.
+        let three = compute(
+            &map(&[("WP01", &[]), ("WP02", &[]), ("WP03", &[])]),
+            &owners_three(),
+            Strategy::FanIn,
+        )
+        .expect("lanes");
+        assert_eq!(max_parallel(&three), 3);
+    }
+
+    fn owners_three() -> HashMap<String, WpOwnership> {
+        owners(&[
+            ("WP01", "code_change", &["src/a/**"]),
+            ("WP02", "code_change", &["src/b/**"]),
+            ("WP03", "code_change", &["src/c/**"]),
+        ])
     }
 
     #[test]

@@ -261,3 +261,62 @@ fn a_conflict_between_dependencies_leaves_the_workspace_as_it_was_and_says_how_t
     assert!(!String::from_utf8_lossy(&out.stderr).contains("Merged"));
     assert!(ws.join("src/exporter/mod.rs").is_file());
 }
+
+/// The example project finalized under each strategy, against the committed lanes.json snapshots
+/// (`computed_at` aside), and `lanes --explain` comparing the two.
+#[test]
+fn the_example_lanes_under_each_strategy() {
+    for (strategy, snapshot) in [
+        ("collapse", "tests/data/lanes-collapse.json"),
+        ("fan-in", "tests/data/lanes-fan-in.json"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_tree(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-project"),
+            dir.path(),
+        );
+        std::fs::create_dir_all(dir.path().join(".kittify")).expect("mkdir");
+        std::fs::write(
+            dir.path().join(".kittify/config.yaml"),
+            format!("lanes:\n  strategy: {strategy}\n"),
+        )
+        .expect("config");
+        git_init_commit(dir.path());
+        let explain = ok(dir.path(), &["lanes", "--explain"]);
+        let explain = String::from_utf8_lossy(&explain.stdout).into_owned();
+        ok(dir.path(), &["agent", "mission", "finalize-tasks"]);
+        let strip = |text: &str| -> serde_json::Value {
+            let mut v: serde_json::Value = serde_json::from_str(text).expect("json");
+            if let Some(o) = v.as_object_mut() {
+                o.remove("computed_at");
+            }
+            v
+        };
+        let got = strip(
+            &std::fs::read_to_string(dir.path().join("kitty-specs/001-demo/lanes.json"))
+                .expect("lanes.json"),
+        );
+        let want = strip(
+            &std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(snapshot))
+                .expect("snapshot"),
+        );
+        assert_eq!(got, want, "{strategy}: lanes.json differs from {snapshot}");
+        if strategy == "collapse" {
+            assert!(
+                explain.contains("Strategy: collapse (up to 3 lanes at once)")
+                    && explain.contains("With `lanes.strategy: fan-in`: 6 lanes, up to 3 at once"),
+                "{explain}"
+            );
+        } else {
+            assert!(
+                explain.contains("Strategy: fan-in")
+                    && explain.contains("lane-b (group 1) ← lane-a")
+                    && explain.contains("waits for lane-a: starts from their approved work"),
+                "{explain}"
+            );
+            let mermaid = ok(dir.path(), &["lanes", "--format", "mermaid"]);
+            let mermaid = String::from_utf8_lossy(&mermaid.stdout).into_owned();
+            assert!(mermaid.contains("WP02 --> WP03"), "{mermaid}");
+        }
+    }
+}
