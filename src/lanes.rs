@@ -313,11 +313,11 @@ pub fn compute(
             lane_of.insert(p, planning_index);
         }
     }
-    let mut lanes: Vec<Lane> = Vec::new();
-    for (n, g) in groups.iter().enumerate() {
-        let members: Vec<&str> = g.iter().map(|&i| code[i].as_str()).collect();
+    // One lane: its members in dependency order, their globs and surfaces, and the lanes its
+    // members depend on.
+    let build = |n: usize, lane_id: String, members: &[&str], surfaces: Vec<String>| {
         let mut depends: BTreeSet<usize> = BTreeSet::new();
-        for m in &members {
+        for m in members {
             for d in deps.get(m).into_iter().flatten() {
                 if let Some(&l) = lane_of.get(d.as_str())
                     && l != n
@@ -326,50 +326,38 @@ pub fn compute(
                 }
             }
         }
-        lanes.push(Lane {
-            lane_id: lane_name(n),
-            wp_ids: topo_order(&members, deps),
+        Lane {
+            lane_id,
+            wp_ids: topo_order(members, deps),
             write_scope: sorted_union(
                 members
                     .iter()
                     .flat_map(|m| owners[*m].owned_files.iter().cloned()),
             ),
-            predicted_surfaces: sorted_union(
-                members
-                    .iter()
-                    .flat_map(|m| surface_tags(&owners[*m].body))
-                    .map(str::to_owned),
-            ),
+            predicted_surfaces: surfaces,
             depends_on_lanes: depends.iter().map(|&l| lane_name(l)).collect(),
             parallel_group: 0,
-        });
+        }
+    };
+    let mut lanes: Vec<Lane> = Vec::new();
+    for (n, g) in groups.iter().enumerate() {
+        let members: Vec<&str> = g.iter().map(|&i| code[i].as_str()).collect();
+        let surfaces = sorted_union(
+            members
+                .iter()
+                .flat_map(|m| surface_tags(&owners[*m].body))
+                .map(str::to_owned),
+        );
+        lanes.push(build(n, lane_name(n), &members, surfaces));
     }
     if strategy == Strategy::FanIn && !planning.is_empty() {
-        let mut depends: BTreeSet<usize> = BTreeSet::new();
-        for p in &planning {
-            for d in deps.get(p).into_iter().flatten() {
-                if let Some(&l) = lane_of.get(d.as_str())
-                    && l != planning_index
-                {
-                    depends.insert(l);
-                }
-            }
-        }
-        lanes.push(Lane {
-            lane_id: PLANNING_LANE.to_owned(),
-            wp_ids: topo_order(
-                &planning.iter().map(String::as_str).collect::<Vec<_>>(),
-                deps,
-            ),
-            write_scope: sorted_union(
-                planning
-                    .iter()
-                    .flat_map(|m| owners[m].owned_files.iter().cloned()),
-            ),
-            predicted_surfaces: vec!["planning".to_owned()],
-            depends_on_lanes: depends.iter().map(|&l| lane_name(l)).collect(),
-            parallel_group: 0,
-        });
+        let members: Vec<&str> = planning.iter().map(String::as_str).collect();
+        lanes.push(build(
+            planning_index,
+            PLANNING_LANE.to_owned(),
+            &members,
+            vec!["planning".to_owned()],
+        ));
         // Code lanes name the planning lane by its id, not by a letter.
         let name = lane_name(planning_index);
         for l in &mut lanes {

@@ -2,24 +2,8 @@
 //! exactly their approved work (not from later, unreviewed commits of those lanes), all or nothing.
 
 use std::path::Path;
-use std::process::Output;
 
-use crate::support::{copy_tree, git, git_init_commit, spec_kitty};
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    spec_kitty(dir).args(args).output().expect("runs")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let out = run(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use crate::support::{copy_tree, git, git_init_commit, ok, run};
 
 /// WP01 (parser) and WP02 (exporter) are independent; WP03 (checker) needs both. Fan-in: three
 /// lanes, lane-c depending on lane-a and lane-b.

@@ -6,13 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::support::{git, spec_kitty};
+use crate::support::{git, ok, run};
 
 const AGENTS: [&str; 3] = ["claude", "codex", "gemini"];
 
@@ -28,22 +27,7 @@ const WPS: [(&str, &str, &[&str]); 6] = [
     ("WP06", "Metrics", &[]),
 ];
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    spec_kitty(dir).args(args).output().expect("runs")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let out = run(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn json_of(out: &Output, what: &str) -> Value {
+fn json_of(out: &std::process::Output, what: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "{what}: not JSON ({e}): {}{}",

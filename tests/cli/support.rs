@@ -24,6 +24,23 @@ pub fn spec_kitty(dir: &Path) -> Command {
     cmd
 }
 
+/// Runs the binary in `dir` with `args`.
+pub fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+    spec_kitty(dir).args(args).output().expect("runs")
+}
+
+/// Runs the binary in `dir` with `args`; fails the test (showing its output) unless it succeeds.
+pub fn ok(dir: &Path, args: &[&str]) -> std::process::Output {
+    let out = run(dir, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Sets a fixed git identity and isolates git from the machine's config.
 pub fn git_env(cmd: &mut Command) {
     cmd.env("GIT_AUTHOR_NAME", "Test")

@@ -2,11 +2,10 @@
 //! project in a git repository.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{copy_tree, git, git_init_commit, spec_kitty};
+use crate::support::{copy_tree, git, git_init_commit, ok, run, spec_kitty};
 
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -25,10 +24,6 @@ fn project() -> tempfile::TempDir {
         String::from_utf8_lossy(&out.stderr)
     );
     dir
-}
-
-fn run(dir: &Path, args: &[&str]) -> Output {
-    spec_kitty(dir).args(args).output().expect("runs")
 }
 
 fn lanes(dir: &Path) -> Value {
@@ -1161,17 +1156,6 @@ fn shared_lane_project() -> tempfile::TempDir {
         String::from_utf8_lossy(&out.stderr)
     );
     dir
-}
-
-fn ok(dir: &Path, args: &[&str]) -> Output {
-    let out = run(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn work(ws: &Path, wp: &str, file: &str) {
