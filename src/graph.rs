@@ -184,7 +184,7 @@ pub fn reference_errors(map: &DepMap) -> Vec<(String, Vec<String>)> {
     for (wp, deps) in map.iter() {
         let mut errors = Vec::new();
         for d in deps {
-            if !crate::tasks::frontmatter::is_wp_id(d) {
+            if !crate::tasks::keys::is_wp_id(d) {
                 errors.push(format!(
                     "Invalid WP ID format: {d} (must be WP## like WP01)"
                 ));

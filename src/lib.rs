@@ -28,6 +28,7 @@ pub mod project;
 pub mod pyjson;
 pub mod release;
 pub mod requirements;
+pub mod review_range;
 pub mod risk;
 pub mod schedule;
 pub mod status;
@@ -35,6 +36,7 @@ pub mod tasks;
 pub mod utf8;
 pub mod util;
 pub mod workspace;
+pub mod wp_meta;
 
 /// The version of this build, from `Cargo.toml`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

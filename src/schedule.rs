@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::board;
+use crate::board::view as board;
 use crate::diagnostics::{Failure, io_error};
 use crate::project::MissionRef;
 use crate::status;
@@ -154,7 +154,7 @@ impl Schedule {
                 lane: w.lane.clone(),
                 actor: w.actor.clone(),
                 implementer: implementer.get(w.id.as_str()).map(|a| (*a).to_owned()),
-                deps: crate::action::wp_dependencies(&mission.dir, &w.id),
+                deps: crate::wp_meta::wp_dependencies(&mission.dir, &w.id),
                 lane_id: manifest.as_ref().and_then(|m| {
                     m.lanes
                         .iter()

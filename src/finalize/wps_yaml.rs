@@ -7,7 +7,7 @@ use yaml_serde::Value;
 
 use crate::diagnostics::{Diag, Failure};
 use crate::graph::DepMap;
-use crate::tasks::frontmatter::is_wp_id;
+use crate::tasks::keys::is_wp_id;
 use crate::util::py_str;
 
 /// One `work_packages` entry.

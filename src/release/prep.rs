@@ -21,7 +21,8 @@ use super::version::{Channel, Version, propose};
 use super::{Issue, MANIFEST};
 use crate::project::{SPECS_DIR, list_missions};
 use crate::status::{EVENTS_FILE, read_events, reduce};
-use crate::tasks::frontmatter::{WpFile, is_wp_id};
+use crate::tasks::frontmatter::WpFile;
+use crate::tasks::keys::is_wp_id;
 
 /// Lanes that count as accepted.
 pub const ACCEPTED_LANES: [&str; 2] = ["approved", "done"];

@@ -3,5 +3,6 @@
 
 pub mod ast;
 pub mod frontmatter;
+pub mod keys;
 pub mod parse;
 pub mod schema;

@@ -16,7 +16,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
-use super::frontmatter::KeyBlock;
+use super::keys::KeyBlock;
 
 /// What a known key's value must be.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -224,7 +224,7 @@ fn string_rule(key: &str, s: &str) -> Option<String> {
 /// `^WP\d{2,}$` as Python's `re.match` applies it (`$` also matches before a final newline).
 fn python_wp_id(s: &str) -> bool {
     let s = s.strip_suffix('\n').unwrap_or(s);
-    super::frontmatter::is_wp_id(s)
+    super::keys::is_wp_id(s)
 }
 
 /// `^[0-9a-f]{7,40}$` with Python's `$`.
@@ -408,7 +408,7 @@ mod tests {
     fn check_yaml(yaml: &str) -> Option<Violation> {
         let text = format!("---\n{yaml}---\nbody\n");
         let map: Mapping = yaml_serde::from_str(yaml).expect("test yaml");
-        let keys = super::super::frontmatter::locate_keys(&text, 4..4 + yaml.len());
+        let keys = super::super::keys::locate_keys(&text, 4..4 + yaml.len());
         check(&map, &text, &keys)
     }
 
