@@ -7,6 +7,8 @@
 mod auth;
 #[path = "cli/auth_server.rs"]
 mod auth_server;
+#[path = "cli/dashboard.rs"]
+mod dashboard;
 #[path = "cli/fan_in.rs"]
 mod fan_in;
 #[path = "cli/finalize.rs"]

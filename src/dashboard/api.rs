@@ -9,7 +9,9 @@
 //! `POST /api/shutdown` (token). Anything else is a 4xx with a JSON error body.
 //! To add a route, add a match arm in [`route`] and a section to docs/dashboard.md.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::Serialize;
 use serde_json::json;
@@ -27,7 +29,6 @@ const APP_JS: &str = include_str!("assets/app.js");
 const APP_CSS: &str = include_str!("assets/app.css");
 
 /// What the server knows while it runs.
-#[derive(Clone)]
 pub struct Context {
     /// The project root (canonical).
     pub root: PathBuf,
@@ -37,6 +38,40 @@ pub struct Context {
     pub token: String,
     /// The server's pid.
     pub pid: u32,
+    /// Mission replies by route, with the fingerprint they were computed at.
+    pub cache: Mutex<HashMap<String, (String, Reply)>>,
+}
+
+impl Context {
+    /// A context with an empty cache.
+    pub fn new(root: PathBuf, port: u16, token: String, pid: u32) -> Context {
+        Context {
+            root,
+            port,
+            token,
+            pid,
+            cache: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The cached reply for `key` when the project's fingerprint has not changed since it was
+    /// computed; otherwise computes it (and keeps it when it is a 200).
+    fn cached(&self, key: &str, compute: impl FnOnce() -> Reply) -> Reply {
+        let fingerprint = model::fingerprint(&self.root);
+        if let Ok(cache) = self.cache.lock()
+            && let Some((f, reply)) = cache.get(key)
+            && *f == fingerprint
+        {
+            return reply.clone();
+        }
+        let reply = compute();
+        if reply.status == 200
+            && let Ok(mut cache) = self.cache.lock()
+        {
+            cache.insert(key.to_owned(), (fingerprint, reply.clone()));
+        }
+        reply
+    }
 }
 
 impl std::fmt::Debug for Context {
@@ -155,8 +190,14 @@ pub fn route(ctx: &Context, req: Request<'_>) -> Reply {
         (["api", "fingerprint"], _) => {
             Reply::json(&json!({"fingerprint": model::fingerprint(&ctx.root)}))
         }
-        (["api", "missions"], _) => missions(&ctx.root),
-        (["api", "missions", slug, rest @ ..], _) => mission_route(&ctx.root, slug, rest),
+        (["api", "missions"], _) => ctx.cached(path, || missions(&ctx.root)),
+        // Artifacts are read fresh: the fingerprint does not cover every file they can name.
+        (["api", "missions", slug, rest @ ..], _) if rest.first() == Some(&"artifacts") => {
+            mission_route(&ctx.root, slug, rest)
+        }
+        (["api", "missions", slug, rest @ ..], _) => {
+            ctx.cached(path, || mission_route(&ctx.root, slug, rest))
+        }
         _ => Reply::error(404, "dashboard::not-found", "no such page or API route"),
     }
 }
@@ -294,12 +335,7 @@ mod tests {
     use super::*;
 
     fn ctx(root: &Path) -> Context {
-        Context {
-            root: root.to_path_buf(),
-            port: 9,
-            token: "t".repeat(64),
-            pid: 1,
-        }
+        Context::new(root.to_path_buf(), 9, "t".repeat(64), 1)
     }
 
     fn get(c: &Context, target: &str) -> Reply {
@@ -348,6 +384,25 @@ mod tests {
         assert_eq!(get(&c, "/api/missions/001-m/lanes").status, 404);
         assert_eq!(get(&c, "/api/missions/nope/kanban").status, 404);
         assert_eq!(get(&c, "/nope").status, 404);
+    }
+
+    #[test]
+    fn cached_replies_follow_the_files() {
+        let dir = project();
+        let c = ctx(dir.path());
+        let count = |c: &Context| {
+            let v: serde_json::Value =
+                serde_json::from_slice(&get(c, "/api/missions/001-m/kanban").body).expect("json");
+            v["columns"][0]["wps"].as_array().map_or(0, Vec::len)
+        };
+        assert_eq!(count(&c), 1);
+        assert_eq!(count(&c), 1);
+        std::fs::write(
+            dir.path().join(SPECS_DIR).join("001-m/tasks/WP02-b.md"),
+            "---\nwork_package_id: WP02\ntitle: Second\n---\n",
+        )
+        .expect("write");
+        assert_eq!(count(&c), 2);
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub fn bind(preferred: u16) -> Result<(TcpListener, u16), Diag> {
     let last = preferred.saturating_add(PORT_ATTEMPTS - 1);
     let mut last_error = None;
     for port in preferred..=last {
-        match TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)) {
+        match listen(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)) {
             Ok(l) => return Ok((l, port)),
             Err(e) => last_error = Some(e),
         }
@@ -40,6 +40,20 @@ pub fn bind(preferred: u16) -> Result<(TcpListener, u16), Diag> {
         ),
     )
     .with_help("pass another starting port with `--port`"))
+}
+
+/// A listening socket with `TCP_NODELAY`, which accepted connections inherit: tiny_http writes a
+/// response in 1 KiB pieces, and without it Nagle's algorithm holds the last piece back until the
+/// client's delayed ACK (about 40 ms per request on a kept-alive connection).
+fn listen(addr: SocketAddrV4) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    #[cfg(unix)]
+    socket.set_reuse_address(true)?;
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(128)?;
+    Ok(socket.into())
 }
 
 /// Runs the server for `root` until shutdown: binds, records itself, serves. Returns once a
@@ -75,12 +89,7 @@ pub fn serve(root: &Path, preferred: u16) -> Result<(), Diag> {
         crate::diagnostics::io_error("dashboard::record", &record::path(&root), &e)
             .with_help("check that `.kittify/` is writable")
     })?;
-    let ctx = Arc::new(Context {
-        root: root.clone(),
-        port,
-        token,
-        pid,
-    });
+    let ctx = Arc::new(Context::new(root.clone(), port, token, pid));
     let http = Arc::new(http);
     let (stop_tx, stop_rx) = mpsc::channel::<()>();
     for _ in 0..WORKERS {
