@@ -9,6 +9,8 @@ mod auth;
 mod auth_server;
 #[path = "cli/dashboard.rs"]
 mod dashboard;
+#[path = "cli/dashboard_browser.rs"]
+mod dashboard_browser;
 #[path = "cli/fan_in.rs"]
 mod fan_in;
 #[path = "cli/finalize.rs"]
