@@ -22,8 +22,11 @@ pub struct DashboardArgs {
     /// Open the dashboard in the browser ($BROWSER, else xdg-open or open).
     #[arg(long)]
     pub open: bool,
+    /// Show this mission's page (directory name under kitty-specs/, or its mission_id).
+    #[arg(long)]
+    pub mission: Option<String>,
     /// Stop this project's dashboard (authenticated with its token) and clear its record.
-    #[arg(long, conflicts_with_all = ["port", "open"])]
+    #[arg(long, conflicts_with_all = ["port", "open", "mission"])]
     pub kill: bool,
     /// Print one JSON document on stdout.
     #[arg(long)]
@@ -63,6 +66,18 @@ pub fn run(a: DashboardArgs) -> ExitCode {
             Err(f) => output::failure(f, a.json),
         };
     }
+    let mission = match &a.mission {
+        Some(flag) => match spec_kitty::project::resolve_mission(
+            &root,
+            Some(flag),
+            "spec-kitty dashboard",
+            a.json,
+        ) {
+            Ok(m) => Some(m.slug),
+            Err(f) => return output::failure(f, a.json),
+        },
+        None => None,
+    };
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => {
@@ -82,9 +97,14 @@ pub fn run(a: DashboardArgs) -> ExitCode {
         Ok(r) => r,
         Err(f) => return output::failure(f, a.json),
     };
+    // The page of one mission, or the missions list.
+    let page = match &mission {
+        Some(slug) => format!("{}/#/m/{slug}", running.url),
+        None => running.url.clone(),
+    };
     let mut warnings = Vec::new();
     let opened = if a.open {
-        match lifecycle::open_browser(&running.url) {
+        match lifecycle::open_browser(&page) {
             Ok(_) => true,
             Err(d) => {
                 warnings.push(d);
@@ -96,11 +116,12 @@ pub fn run(a: DashboardArgs) -> ExitCode {
     };
     if a.json {
         let mut m = to_map(&running);
+        m.insert("page".into(), page.into());
         m.insert("opened".into(), opened.into());
         output::json_versioned(m);
     } else {
         let mut lines = vec![
-            format!("Spec Kitty dashboard: {}", running.url),
+            format!("Spec Kitty dashboard: {page}"),
             format!("  Project: {}", running.project_root),
             format!(
                 "  Status:  {} (pid {})",

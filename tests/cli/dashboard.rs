@@ -585,3 +585,59 @@ fn outside_a_project_it_fails_with_a_diagnostic() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn the_installed_slash_command_runs_the_dashboard_for_a_mission() {
+    let p = Project::new();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let out = spec_kitty(scratch.path())
+        .args(["init", "x", "--ai", "claude", "--non-interactive"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("init runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shim = std::fs::read_to_string(
+        scratch
+            .path()
+            .join("x/.claude/commands/spec-kitty.dashboard.md"),
+    )
+    .expect("the dashboard shim is installed");
+    let command = shim
+        .lines()
+        .find_map(|l| l.strip_prefix('`').and_then(|l| l.strip_suffix('`')))
+        .expect("the shim's command line");
+    assert_eq!(command, "spec-kitty dashboard $ARGUMENTS");
+    let line = command.replace(
+        "$ARGUMENTS",
+        &format!(
+            "--mission 01KZ0DEM0EXAMP1EPR0JECT000 --json --port {}",
+            free_port()
+        ),
+    );
+    let bin_dir = crate::support::bin()
+        .parent()
+        .map(Path::to_path_buf)
+        .expect("bin dir");
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .expect("PATH");
+    // As an agent runs it: through a shell, `spec-kitty` found on PATH.
+    let mut cmd = std::process::Command::new("sh");
+    cmd.current_dir(p.path())
+        .env("PATH", path)
+        .env_remove("SPECIFY_REPO_ROOT")
+        .args(["-c", &line]);
+    crate::support::git_env(&mut cmd);
+    let out = cmd.output().expect("shim runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        v["page"],
+        format!("{}/#/m/001-demo", v["url"].as_str().expect("url"))
+    );
+
+    let out = p.run(&["dashboard", "--mission", "nope"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("project::mission-unresolved"));
+}
