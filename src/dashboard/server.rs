@@ -3,7 +3,7 @@
 //! /api/shutdown` with the token arrives. HTTP parsing is tiny_http's; routing is `api.rs`.
 //!
 //! A handler that panics answers 500 and the worker carries on, so no request can take the server
-//! down. The server writes nothing but its own record, and prints nothing: the process that runs
+//! down. A watchdog stops the server when its record disappears or names another server. The server writes nothing but its own record, and prints nothing: the process that runs
 //! it (`spec-kitty dashboard --serve`, started detached by `lifecycle.rs`) has no terminal.
 
 use std::net::{Ipv4Addr, SocketAddrV4, TcpListener};
@@ -98,11 +98,36 @@ pub fn serve(root: &Path, preferred: u16) -> Result<(), Diag> {
         let stop = stop_tx.clone();
         std::thread::spawn(move || worker(&http, &ctx, &stop));
     }
-    drop(stop_tx);
-    // Every worker gone (they never leave on their own) or a shutdown request: stop.
+    {
+        let root = root.clone();
+        std::thread::spawn(move || watchdog(&root, pid, &stop_tx));
+    }
+    // A shutdown request, or the watchdog: stop.
     let _ = stop_rx.recv();
     let _ = record::remove(&root, Some(pid));
     Ok(())
+}
+
+/// How often the server checks that it is still the project's recorded dashboard.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Stops the server once its record is gone or names another server (removed by hand, the project
+/// deleted, a test's temp dir cleaned up): a server nobody can find could never be stopped with
+/// `--kill`.
+fn watchdog(root: &Path, pid: u32, stop: &mpsc::Sender<()>) {
+    loop {
+        std::thread::sleep(WATCH_INTERVAL);
+        let gone = match Record::read(root) {
+            Ok(Some(Ok(r))) => r.pid != Some(pid),
+            Ok(_) => true,
+            // Unreadable for a moment (permissions being changed): look again later.
+            Err(_) => false,
+        };
+        if gone {
+            let _ = stop.send(());
+            return;
+        }
+    }
 }
 
 fn worker(http: &tiny_http::Server, ctx: &Context, stop: &mpsc::Sender<()>) {

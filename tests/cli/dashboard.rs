@@ -641,3 +641,19 @@ fn the_installed_slash_command_runs_the_dashboard_for_a_mission() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("project::mission-unresolved"));
 }
+
+#[test]
+fn a_server_whose_record_is_removed_stops_by_itself() {
+    let p = Project::new();
+    let v = p.start(&["--port", &free_port().to_string()]);
+    let pid = v["pid"].as_u64().expect("pid");
+    std::fs::remove_file(p.record()).expect("remove record");
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while pid_alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        !pid_alive(pid),
+        "server {pid} still running without its record"
+    );
+}
