@@ -3,7 +3,7 @@
 //! Lanes are boxes placed in columns by `parallel_group` (left to right, in `lanes.json` order
 //! within a column); an arrow runs from each lane in `depends_on_lanes` to the lane that waits for
 //! it. Each box lists its WPs in execution order with a chip coloured by the WP's status lane. The
-//! planning lane has a dashed border; lanes on the critical path, and arrows between two of them,
+//! planning lane has a dashed border; an arrow that skips a column runs above the boxes; lanes on the critical path, and arrows between two of them,
 //! carry the `critical` class and a thick orange stroke. Colours are attributes, so the SVG is
 //! readable on its own; the page's stylesheet only adds to them. The output is deterministic.
 
@@ -20,6 +20,7 @@ const GAP_Y: u32 = 24;
 const MARGIN: u32 = 20;
 const HEAD_H: u32 = 28;
 const ROW_H: u32 = 22;
+const CHANNEL_GAP: u32 = 10;
 
 /// Fill colour of a WP chip for its status lane.
 pub fn status_colour(lane: &str) -> &'static str {
@@ -54,11 +55,28 @@ pub fn lane_graph(
     for l in lanes {
         columns.entry(l.parallel_group).or_default().push(l);
     }
+    let column_of: HashMap<&str, usize> = columns
+        .values()
+        .enumerate()
+        .flat_map(|(col, members)| members.iter().map(move |l| (l.lane_id.as_str(), col)))
+        .collect();
+    // Arrows that skip a column (or point backwards) run along channels above the boxes, so they
+    // never cross a box; each gets its own channel.
+    let skips =
+        |l: &LaneNode, dep: &str| match (column_of.get(dep), column_of.get(l.lane_id.as_str())) {
+            (Some(from), Some(to)) => *to != from + 1,
+            _ => false,
+        };
+    let skip_count = lanes
+        .iter()
+        .map(|l| l.depends_on_lanes.iter().filter(|d| skips(l, d)).count() as u32)
+        .sum::<u32>();
+    let top = MARGIN + CHANNEL_GAP * skip_count;
     let mut placed: Vec<Placed<'_>> = Vec::new();
-    let mut height = MARGIN;
+    let mut height = top;
     for (col, (_, members)) in columns.iter().enumerate() {
         let x = MARGIN + col as u32 * (BOX_W + GAP_X);
-        let mut y = MARGIN;
+        let mut y = top;
         for lane in members {
             let h = HEAD_H + ROW_H * lane.wp_ids.len().max(1) as u32 + 8;
             placed.push(Placed { lane, x, y, h });
@@ -79,6 +97,7 @@ pub fn lane_graph(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"lane-graph\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Lane graph\">"
     );
     s.push_str("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#6b7280\"/></marker></defs>");
+    let mut channel = 0;
     for p in &placed {
         for dep in &p.lane.depends_on_lanes {
             let Some(from) = by_id.get(dep.as_str()) else {
@@ -87,10 +106,23 @@ pub fn lane_graph(
             let critical = p.lane.critical && from.lane.critical;
             let (x1, y1) = (from.x + BOX_W, from.y + from.h / 2);
             let (x2, y2) = (p.x, p.y + p.h / 2);
-            let mid = (x1 + x2) / 2;
+            let d = if skips(p.lane, dep) {
+                let cy = MARGIN / 2 + CHANNEL_GAP * channel;
+                channel += 1;
+                let (out_x, in_x) = (
+                    x1 + GAP_X / 4 + 2 * channel,
+                    x2.saturating_sub(GAP_X / 4 + 2 * channel),
+                );
+                format!(
+                    "M {x1} {y1} L {out_x} {y1} L {out_x} {cy} L {in_x} {cy} L {in_x} {y2} L {x2} {y2}"
+                )
+            } else {
+                let mid = (x1 + x2) / 2;
+                format!("M {x1} {y1} C {mid} {y1}, {mid} {y2}, {x2} {y2}")
+            };
             let _ = write!(
                 s,
-                "<path class=\"edge{}\" data-from=\"{}\" data-to=\"{}\" d=\"M {x1} {y1} C {mid} {y1}, {mid} {y2}, {x2} {y2}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" marker-end=\"url(#arrow)\"/>",
+                "<path class=\"edge{}\" data-from=\"{}\" data-to=\"{}\" d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" marker-end=\"url(#arrow)\"/>",
                 if critical { " critical" } else { "" },
                 escape(dep),
                 escape(&p.lane.lane_id),
@@ -196,6 +228,31 @@ mod tests {
             svg,
             lane_graph(&lanes, &status, &["WP01".into(), "WP03".into()])
         );
+    }
+
+    #[test]
+    fn arrows_that_skip_a_column_run_above_the_boxes() {
+        let lanes = [
+            lane("lane-a", &["WP01"], &[], 0, false),
+            lane("lane-b", &["WP02"], &["lane-a"], 1, false),
+            lane("lane-c", &["WP03"], &["lane-a", "lane-b"], 2, false),
+            lane("lane-d", &["WP04"], &["lane-c"], 0, false),
+        ];
+        let svg = lane_graph(&lanes, &BTreeMap::new(), &[]);
+        let edge = |from: &str, to: &str| {
+            let key = format!("data-from=\"{from}\" data-to=\"{to}\" d=\"");
+            let start = svg.find(&key).expect("edge") + key.len();
+            svg[start..]
+                .split('"')
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        };
+        assert!(edge("lane-a", "lane-b").contains(" C "));
+        assert!(edge("lane-a", "lane-c").contains(" L "));
+        assert!(edge("lane-c", "lane-d").contains(" L "), "backwards");
+        // Two channels above the boxes: the first box starts below them.
+        assert!(svg.contains("<rect x=\"20\" y=\"40\""), "{svg}");
     }
 
     #[test]
