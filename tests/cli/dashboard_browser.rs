@@ -298,5 +298,18 @@ fn a_move_task_appears_in_the_open_page_without_a_reload() {
     let path = dir.join("dashboard-live.png");
     std::fs::write(&path, &png).expect("write screenshot");
     eprintln!("dashboard screenshot: {}", path.display());
+
+    // A relative link in an artifact opens that artifact in the page.
+    b.eval(
+        s,
+        "const a = document.createElement('a'); a.href = 'plan.md'; \
+         document.getElementById('artifact').append(a); a.click(); true",
+    );
+    b.wait_for(
+        s,
+        "location.hash.endsWith('/a/plan.md') \
+         && document.getElementById('artifact').getAttribute('data-path') === 'plan.md'",
+        Duration::from_secs(10),
+    );
     let _ = b.call(None, "Browser.close", json!({}));
 }

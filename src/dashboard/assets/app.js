@@ -149,10 +149,38 @@ function renderArtifacts(slug, list, selected, doc) {
   if (doc) {
     pane.setAttribute("data-path", doc.path);
     pane.innerHTML = doc.html; // rendered by the server; raw HTML in files is shown as text
+    // Relative links between artifacts (`[plan](plan.md)`) open the linked artifact here.
+    const known = new Set(list.artifacts.map((a) => a.path));
+    pane.addEventListener("click", (ev) => {
+      const link = ev.target.closest("a[href]");
+      const href = link && link.getAttribute("href");
+      if (!href || href.startsWith("#") || /^[a-z][a-z0-9+.-]*:/i.test(href)) return;
+      const target = resolveRelative(doc.path, href.split("#")[0]);
+      if (target && known.has(target)) {
+        ev.preventDefault();
+        location.hash = "#/m/" + encodeURIComponent(slug) + "/a/" + target.split("/").map(encodeURIComponent).join("/");
+      }
+    });
   } else {
     pane.append(el("p", { class: "muted" }, list.artifacts.length ? "Choose an artifact." : "No artifacts yet."));
   }
   return el("div", { class: "artifacts" }, el("ul", { class: "artifact-list" }, items), pane);
+}
+
+// `href` relative to the artifact at `from` (both mission-relative), or null when it leaves the
+// mission directory.
+function resolveRelative(from, href) {
+  const parts = href.startsWith("/") ? [] : from.split("/").slice(0, -1);
+  for (const seg of href.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      if (!parts.length) return null;
+      parts.pop();
+    } else {
+      parts.push(decodeURIComponent(seg));
+    }
+  }
+  return parts.join("/");
 }
 
 async function renderMission(r) {
