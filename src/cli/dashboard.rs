@@ -1,8 +1,5 @@
 //! `spec-kitty dashboard`: start (or reuse) the project's dashboard server, open it, or stop it.
 
-#![allow(clippy::print_stderr)]
-
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Args;
@@ -163,15 +160,12 @@ fn to_map<T: serde::Serialize>(value: &T) -> Map<String, Value> {
     }
 }
 
-/// The background server. A startup problem is one `code: message` line on stderr, which the
-/// starting command reads; after startup nothing is printed (the stderr pipe is gone by then).
+/// The background server. A startup problem is one JSON document on stdout (`{"error": ...}`),
+/// which the starting command reads; after startup nothing is printed (the pipe is gone by then).
 fn serve(root: &std::path::Path, port: Option<u16>) -> ExitCode {
     std::panic::set_hook(Box::new(|_| {}));
     match server::serve(root, port.unwrap_or(server::DEFAULT_PORT)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(d) => {
-            let _ = writeln!(std::io::stderr(), "{}: {}", d.code, d.message);
-            ExitCode::from(1)
-        }
+        Err(d) => output::failure(d.into(), true),
     }
 }

@@ -179,8 +179,8 @@ pub fn ensure_running(root: &Path, port: Option<u16>, exe: &Path) -> Result<Runn
         .current_dir(&root)
         .env("SPECIFY_REPO_ROOT", &root)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt;
@@ -200,16 +200,15 @@ pub fn ensure_running(root: &Path, port: Option<u16>, exe: &Path) -> Result<Runn
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
         if let Ok(Some(status)) = child.try_wait() {
-            let mut err = String::new();
-            if let Some(mut s) = child.stderr.take() {
-                let _ = s.read_to_string(&mut err);
+            let mut out = String::new();
+            if let Some(mut s) = child.stdout.take() {
+                let _ = s.read_to_string(&mut out);
             }
-            // The server reports a startup problem as one `code: message` line on stderr.
-            let detail = err
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .map_or_else(|| format!("it exited with {status}"), str::to_owned);
+            // The server reports a startup problem as `{"error": "..."}` on stdout.
+            let detail = serde_json::from_str::<serde_json::Value>(out.trim())
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("it exited with {status}"));
             return Err(Failure::simple(
                 Diag::error(
                     "dashboard::start-failed",
@@ -222,8 +221,8 @@ pub fn ensure_running(root: &Path, port: Option<u16>, exe: &Path) -> Result<Runn
             && rec.pid == Some(pid)
             && healthy(&http, &rec, &root)
         {
-            // Not waited for: the server outlives this process (its stderr pipe closes with us).
-            drop(child.stderr.take());
+            // Not waited for: the server outlives this process (its stdout pipe closes with us).
+            drop(child.stdout.take());
             return Ok(Running {
                 url: rec.url.clone(),
                 port: rec.port,

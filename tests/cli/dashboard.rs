@@ -657,3 +657,24 @@ fn a_server_whose_record_is_removed_stops_by_itself() {
         "server {pid} still running without its record"
     );
 }
+
+#[test]
+fn a_server_that_cannot_start_is_reported() {
+    let p = Project::new();
+    // The last port, taken: the fallback has nowhere to go.
+    let held = TcpListener::bind("127.0.0.1:65535");
+    let out = p.run(&["dashboard", "--port", "65535"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(text(&out.stderr).contains("dashboard::start-failed"));
+    let out = p.run(&["dashboard", "--port", "65535", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(
+        v["error"].as_str().is_some_and(|e| e.starts_with(
+            "the dashboard server did not start: no free port on 127.0.0.1 between 65535 and 65535"
+        )),
+        "{v}"
+    );
+    assert!(!p.record().exists());
+    drop(held);
+}
