@@ -231,16 +231,11 @@ fn missions(root: &Path) -> Reply {
     let mut rows = Vec::new();
     for slug in project::list_missions(root) {
         let m = mission_ref(root, &slug);
-        match MissionData::load(root, &m) {
-            Ok(data) => rows.push(data.summary(&slug)),
-            Err(e) => {
-                return Reply::error(
-                    500,
-                    "dashboard::mission-unreadable",
-                    &format!("{slug}: {e}"),
-                );
-            }
-        }
+        // One unreadable mission does not hide the others.
+        rows.push(match MissionData::load(root, &m) {
+            Ok(data) => data.summary(&slug),
+            Err(e) => model::MissionSummary::unreadable(&slug, e),
+        });
     }
     Reply::json(&json!({ "missions": rows }))
 }
@@ -384,6 +379,24 @@ mod tests {
         assert_eq!(get(&c, "/api/missions/001-m/lanes").status, 404);
         assert_eq!(get(&c, "/api/missions/nope/kanban").status, 404);
         assert_eq!(get(&c, "/nope").status, 404);
+    }
+
+    #[test]
+    fn an_unreadable_mission_does_not_hide_the_others() {
+        let dir = project();
+        let bad = dir.path().join(SPECS_DIR).join("002-bad");
+        std::fs::create_dir_all(bad.join(crate::status::EVENTS_FILE)).expect("mkdir");
+        let c = ctx(dir.path());
+        let r = get(&c, "/api/missions");
+        assert_eq!(r.status, 200);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+        assert_eq!(v["missions"][0]["total_wps"], 1);
+        assert_eq!(v["missions"][1]["slug"], "002-bad");
+        assert_eq!(
+            v["missions"][1]["warnings"].as_array().map(Vec::len),
+            Some(1)
+        );
+        assert_eq!(get(&c, "/api/missions/002-bad/kanban").status, 500);
     }
 
     #[test]

@@ -70,6 +70,30 @@ pub struct MissionSummary {
     pub warnings: Vec<String>,
 }
 
+impl MissionSummary {
+    /// The row of a mission that could not be read: empty, with the reason as its warning.
+    pub fn unreadable(slug: &str, reason: String) -> MissionSummary {
+        MissionSummary {
+            slug: slug.to_owned(),
+            mission_id: None,
+            friendly_name: None,
+            mission_type: "software-dev".to_owned(),
+            target_branch: None,
+            total_wps: 0,
+            done_wps: 0,
+            progress_percentage: 0.0,
+            by_lane: status::LANES
+                .iter()
+                .map(|l| ((*l).to_owned(), Value::from(0)))
+                .collect(),
+            execution_lanes: None,
+            active: Vec::new(),
+            last_event_at: None,
+            warnings: vec![reason],
+        }
+    }
+}
+
 /// One WP card on the kanban.
 #[derive(Debug, Clone, Serialize)]
 pub struct WpCard {
