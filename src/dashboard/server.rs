@@ -134,8 +134,12 @@ fn worker(http: &tiny_http::Server, ctx: &Context, stop: &mpsc::Sender<()>) {
     loop {
         let request = match http.recv() {
             Ok(r) => r,
-            // A broken connection is that client's problem, not the server's.
-            Err(_) => continue,
+            // A failed accept (a broken connection, or too many open files for a moment) is not
+            // the server's end; pause so a persistent error cannot spin a core.
+            Err(_) => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+                continue;
+            }
         };
         let reply = answer(ctx, &request);
         let shutdown = reply.shutdown;
