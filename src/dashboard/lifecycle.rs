@@ -235,6 +235,9 @@ pub fn ensure_running(root: &Path, port: Option<u16>, exe: &Path) -> Result<Runn
             });
         }
         if Instant::now() >= deadline {
+            // Our own child, stuck before it could be found: do not leave it behind.
+            let _ = child.kill();
+            let _ = child.wait();
             return Err(Failure::simple(
                 Diag::error(
                     "dashboard::start-timeout",
@@ -243,7 +246,7 @@ pub fn ensure_running(root: &Path, port: Option<u16>, exe: &Path) -> Result<Runn
                         START_TIMEOUT.as_secs()
                     ),
                 )
-                .with_help("run `spec-kitty dashboard --kill`, then try again"),
+                .with_help("try again; if it happens again, try another port with `--port`"),
             ));
         }
         std::thread::sleep(Duration::from_millis(40));
