@@ -1,7 +1,8 @@
 //! What the dashboard shows, as typed values: the missions list, a mission's kanban, its lane
-//! graph and its artifacts. Everything is read with the library's own readers (the board and the
-//! status reducer from [`crate::board`], `lanes.json`, WP frontmatter, the critical path from
-//! [`crate::lane_report`]); nothing is written. Field order is the JSON key order.
+//! graph and its artifacts. Everything is read with the library's own readers (the board from
+//! [`crate::board`]: WPs, status lanes, holders, dependencies, execution lanes; the event log from
+//! [`crate::status`]; the critical path from [`crate::lane_report`]; `lanes.json` for the lane
+//! graph); nothing is written. Field order is the JSON key order.
 //!
 //! To show something new, add a field to the struct the page reads and fill it here; the API
 //! (`api.rs`) serialises these structs unchanged and docs/dashboard.md documents them.
@@ -18,7 +19,6 @@ use crate::graph::DepMap;
 use crate::lanes::PLANNING_LANE;
 use crate::project::{self, MissionRef, SPECS_DIR};
 use crate::status;
-use crate::tasks::frontmatter::WpFile;
 
 /// The lanes that mean someone is working on the WP (or reviewing it).
 const ACTIVE: [&str; 4] = ["claimed", "in_progress", "for_review", "in_review"];
@@ -103,8 +103,8 @@ pub struct WpCard {
     pub title: Option<String>,
     /// Status lane (`planned`, ..., `canceled`).
     pub lane: String,
-    /// Who has it: frontmatter `agent`, else (while claimed, in progress or in review) the actor
-    /// of its last status event.
+    /// Who has it: frontmatter `agent`, else the board's holder (the actor of its last event while
+    /// claimed, in progress, for review or in review).
     pub agent: Option<String>,
     /// Execution lane from `lanes.json` (`lane-a`, `lane-planning`).
     pub execution_lane: Option<String>,
@@ -211,7 +211,7 @@ pub struct MissionData {
     pub board: Board,
     /// `lanes.json`'s lanes, if finalized.
     pub lanes: Option<Vec<LaneNode>>,
-    /// Frontmatter dependencies per WP.
+    /// Frontmatter dependencies per WP (the board's), for the critical path.
     pub deps: DepMap,
     /// `at` of the newest event.
     pub last_event_at: Option<String>,
@@ -232,16 +232,7 @@ impl MissionData {
             .map(|f| f.lanes);
         let mut deps = DepMap::default();
         for wp in &board.wps {
-            let name = Path::new(&wp.file)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let list = std::fs::read_to_string(root.join(&wp.file))
-                .ok()
-                .and_then(|t| WpFile::parse(&name, &wp.file, t).ok())
-                .and_then(|f| f.meta.dependencies)
-                .unwrap_or_default();
-            deps.insert(wp.id.clone(), list);
+            deps.insert(wp.id.clone(), wp.deps.clone());
         }
         let last_event_at = status::read_events(&mission.dir.join(status::EVENTS_FILE))
             .ok()
@@ -254,24 +245,12 @@ impl MissionData {
         })
     }
 
-    fn execution_lane(&self, wp: &str) -> Option<String> {
-        self.lanes.as_ref().and_then(|lanes| {
-            lanes
-                .iter()
-                .find(|l| l.wp_ids.iter().any(|w| w == wp))
-                .map(|l| l.lane_id.clone())
-        })
-    }
-
     fn card(&self, w: &WpEntry) -> WpCard {
         let agent = match w.fields.get("agent") {
             Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-            // The last actor of a planned WP is whoever planned it (finalize-tasks), not a worker.
-            _ => Some(w.actor.clone()).filter(|a| {
-                !a.is_empty() && ACTIVE.contains(&board::canonical_lane(&w.lane).unwrap_or(""))
-            }),
+            _ => w.holder().map(str::to_owned),
         };
-        let dependencies = self.deps.get(&w.id).cloned().unwrap_or_default();
+        let dependencies = w.deps.clone();
         let waiting_on = dependencies
             .iter()
             .filter(|d| {
@@ -293,7 +272,7 @@ impl MissionData {
                 .unwrap_or(w.lane.as_str())
                 .to_owned(),
             agent,
-            execution_lane: self.execution_lane(&w.id),
+            execution_lane: w.lane_id.clone(),
             dependencies,
             waiting_on,
             file,
