@@ -397,6 +397,15 @@ mod tests {
             Some(1)
         );
         assert_eq!(get(&c, "/api/missions/002-bad/kanban").status, 500);
+        std::fs::write(dir.path().join(SPECS_DIR).join("001-m/lanes.json"), "{").expect("write");
+        let v: serde_json::Value =
+            serde_json::from_slice(&get(&c, "/api/missions/001-m").body).expect("json");
+        assert!(
+            v["warnings"][0]
+                .as_str()
+                .is_some_and(|w| w.starts_with("lanes.json is not"))
+        );
+        assert_eq!(v["execution_lanes"], serde_json::Value::Null);
     }
 
     #[test]

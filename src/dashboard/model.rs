@@ -211,6 +211,8 @@ pub struct MissionData {
     pub board: Board,
     /// `lanes.json`'s lanes, if finalized.
     pub lanes: Option<Vec<LaneNode>>,
+    /// Why `lanes.json` exists but could not be read.
+    pub lanes_error: Option<String>,
     /// Frontmatter dependencies per WP (the board's), for the critical path.
     pub deps: DepMap,
     /// `at` of the newest event.
@@ -226,10 +228,17 @@ impl MissionData {
                 |d| d.message.clone(),
             )
         })?;
-        let lanes = std::fs::read_to_string(mission.dir.join("lanes.json"))
-            .ok()
-            .and_then(|t| serde_json::from_str::<LanesFile>(&t).ok())
-            .map(|f| f.lanes);
+        let mut lanes_error = None;
+        let lanes = match std::fs::read_to_string(mission.dir.join("lanes.json")) {
+            Ok(text) => match serde_json::from_str::<LanesFile>(&text) {
+                Ok(f) => Some(f.lanes),
+                Err(e) => {
+                    lanes_error = Some(format!("lanes.json is not a valid lane manifest: {e}"));
+                    None
+                }
+            },
+            Err(_) => None,
+        };
         let mut deps = DepMap::default();
         for wp in &board.wps {
             deps.insert(wp.id.clone(), wp.deps.clone());
@@ -240,6 +249,7 @@ impl MissionData {
         Ok(MissionData {
             board,
             lanes,
+            lanes_error,
             deps,
             last_event_at,
         })
@@ -319,6 +329,7 @@ impl MissionData {
                 .warnings
                 .iter()
                 .map(|d| d.message.clone())
+                .chain(self.lanes_error.clone())
                 .collect(),
         }
     }
