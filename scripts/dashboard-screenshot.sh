@@ -16,7 +16,7 @@ printf '.kittify/.dashboard\n' > .gitignore
 git init -q -b main && git add -A && git commit -qm "Demo project"
 m=001-demo
 sk() { "$bin" "$@" --mission "$m" >/dev/null; }
-sk agent mission finalize-tasks
+sk agent mission finalize-tasks --lanes fan-in
 sk agent tasks mark-status T001 T002 T003 --status done
 # WP01 (planning lane) approved, WP02 in review, WP04 in progress, WP05 waiting on WP04.
 sk agent action implement WP01 --agent claude

@@ -96,7 +96,14 @@ pub fn lane_graph(
         s,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"lane-graph\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Lane graph\">"
     );
-    s.push_str("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#6b7280\"/></marker></defs>");
+    s.push_str("<defs>");
+    for (id, colour) in [("arrow", "#6b7280"), ("arrow-critical", "#ea580c")] {
+        let _ = write!(
+            s,
+            "<marker id=\"{id}\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"10\" markerHeight=\"10\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"{colour}\"/></marker>"
+        );
+    }
+    s.push_str("</defs>");
     let mut channel = 0;
     for p in &placed {
         for dep in &p.lane.depends_on_lanes {
@@ -122,12 +129,13 @@ pub fn lane_graph(
             };
             let _ = write!(
                 s,
-                "<path class=\"edge{}\" data-from=\"{}\" data-to=\"{}\" d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" marker-end=\"url(#arrow)\"/>",
+                "<path class=\"edge{}\" data-from=\"{}\" data-to=\"{}\" d=\"{d}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\" marker-end=\"url(#arrow{})\"/>",
                 if critical { " critical" } else { "" },
                 escape(dep),
                 escape(&p.lane.lane_id),
                 if critical { "#ea580c" } else { "#6b7280" },
                 if critical { "3" } else { "1.5" },
+                if critical { "-critical" } else { "" },
             );
         }
     }
