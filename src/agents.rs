@@ -1,7 +1,7 @@
 //! The 13 AI coding agents `spec-kitty init --ai` knows, and the slash-command files each gets.
 //!
-//! Every agent gets the same 15 commands ([`COMMANDS`]): 9 prompt-driven ones rendered from
-//! `templates/commands/<name>.md` and 6 thin shims that run one spec-kitty command
+//! Every agent gets the same 16 commands ([`COMMANDS`]): 9 prompt-driven ones rendered from
+//! `templates/commands/<name>.md` and 7 thin shims that run one spec-kitty command
 //! (`templates/commands/shim.md`). An agent differs only in where the files go, how they are named,
 //! which placeholder carries the user's arguments, and whether the file is Markdown or TOML
 //! ([`Agent`]). Templates use two tokens: `{{ARGS}}` (the agent's argument placeholder) and
@@ -126,8 +126,8 @@ pub fn version_marker() -> String {
 
 const SHIM: &str = include_str!("../templates/commands/shim.md");
 
-/// The 15 slash commands every agent gets, sorted by name.
-pub const COMMANDS: [SlashCommand; 15] = [
+/// The 16 slash commands every agent gets, sorted by name.
+pub const COMMANDS: [SlashCommand; 16] = [
     shim(
         "accept",
         "Run acceptance checks for a mission",
@@ -147,6 +147,11 @@ pub const COMMANDS: [SlashCommand; 15] = [
         "checklist",
         "Write a requirements-quality checklist for a mission",
         include_str!("../templates/commands/checklist.md"),
+    ),
+    shim(
+        "dashboard",
+        "Open the spec-kitty dashboard",
+        "spec-kitty dashboard {{ARGS}}",
     ),
     shim(
         "implement",

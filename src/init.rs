@@ -455,6 +455,10 @@ pub fn next_steps(
         ),
         format!("spec-kitty agent action review <WP> --agent {agent}      (review a work package)"),
     ]);
+    steps.push(vec![
+        "Watch the agents work: a live kanban, lanes and artifacts in your browser:".to_owned(),
+        "spec-kitty dashboard --open    (or /spec-kitty.dashboard; --kill stops it)".to_owned(),
+    ]);
     steps
 }
 

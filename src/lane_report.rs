@@ -87,8 +87,9 @@ pub fn report(root: &Path, mission: &MissionRef) -> Result<LaneReport, Failure> 
 }
 
 /// The longest dependency chain and the WPs at each depth. Dependencies on WPs outside the map
-/// are ignored (the map is validated before this runs).
-fn depth_analysis(deps: &DepMap) -> (Vec<String>, Vec<Vec<String>>) {
+/// are ignored. The map must be acyclic (check `graph::cyclic_components` first): finalize
+/// validates it before this runs, the dashboard checks it.
+pub fn depth_analysis(deps: &DepMap) -> (Vec<String>, Vec<Vec<String>>) {
     let mut depth: HashMap<&str, usize> = HashMap::new();
     let mut via: HashMap<&str, Option<&str>> = HashMap::new();
     // Iterative post-order so long chains cannot overflow the stack.

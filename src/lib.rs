@@ -10,6 +10,7 @@ pub mod action;
 pub mod agents;
 pub mod auth;
 pub mod board;
+pub mod dashboard;
 pub mod diagnostics;
 pub mod finalize;
 pub mod git;

@@ -7,6 +7,10 @@
 mod auth;
 #[path = "cli/auth_server.rs"]
 mod auth_server;
+#[path = "cli/dashboard.rs"]
+mod dashboard;
+#[path = "cli/dashboard_browser.rs"]
+mod dashboard_browser;
 #[path = "cli/fan_in.rs"]
 mod fan_in;
 #[path = "cli/finalize.rs"]

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod action;
 mod auth;
+mod dashboard;
 mod init;
 mod lint;
 mod merge;
@@ -56,6 +57,8 @@ enum Command {
     Merge(merge::MergeArgs),
     // Help text: `mission::AcceptArgs`.
     Accept(mission::AcceptArgs),
+    // Help text: `dashboard::DashboardArgs`.
+    Dashboard(dashboard::DashboardArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,6 +112,7 @@ fn dispatch(cli: Cli) -> ExitCode {
         Command::Lanes(args) => lint::lanes(args),
         Command::Merge(args) => merge::run(args),
         Command::Accept(args) => mission::accept(args),
+        Command::Dashboard(args) => dashboard::run(args),
         Command::Agent(AgentCommand::Release(cmd)) => release::run_agent(cmd),
         Command::Release(cmd) => release::run(cmd),
     }

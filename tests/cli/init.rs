@@ -126,8 +126,8 @@ fn file_set_per_agent_equals_the_documented_one_and_nothing_else_is_touched() {
         assert_eq!(actual, expected, "file set of `init --ai {key}`");
         assert_eq!(
             expected.len(),
-            4 + 15,
-            "{key}: 15 commands plus 4 project files"
+            4 + 16,
+            "{key}: 16 commands plus 4 project files"
         );
         assert!(!project.join(".git").exists(), "{key}: no .git");
         assert!(!project.join(".agents").exists(), "{key}: no .agents/");
@@ -176,7 +176,7 @@ fn output_is_deterministic_apart_from_the_timestamp() {
     };
     let a = strip(snapshot(&sb.work().join("a")));
     let b = strip(snapshot(&sb.work().join("b")));
-    assert_eq!(a.len(), 4 + 3 * 15);
+    assert_eq!(a.len(), 4 + 3 * 16);
     assert_eq!(a, b);
 }
 
@@ -230,7 +230,7 @@ fn toml_agents_get_valid_toml() {
     let files = snapshot(&sb.work());
     let tomls: Vec<(&String, &Vec<u8>)> =
         files.iter().filter(|(p, _)| p.ends_with(".toml")).collect();
-    assert_eq!(tomls.len(), 30);
+    assert_eq!(tomls.len(), 32);
     for (path, bytes) in tomls {
         let doc: toml_edit::Document<String> = std::str::from_utf8(bytes)
             .expect("utf-8")
@@ -263,7 +263,7 @@ fn guidance_teaches_next_and_agent_actions_never_top_level_implement() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let files = snapshot(&sb.work().join("all"));
-    assert_eq!(files.len(), 4 + 13 * 15);
+    assert_eq!(files.len(), 4 + 13 * 16);
     for (path, bytes) in &files {
         let body = text(bytes);
         assert!(
