@@ -20,6 +20,8 @@ use crate::lanes::PLANNING_LANE;
 use crate::project::{self, MissionRef, SPECS_DIR};
 use crate::status;
 
+use super::svg::LaneNode;
+
 /// The lanes that mean someone is working on the WP (or reviewing it).
 const ACTIVE: [&str; 4] = ["claimed", "in_progress", "for_review", "in_review"];
 
@@ -134,27 +136,6 @@ pub struct Kanban {
     pub mission: String,
     /// All nine status lanes in order, empty ones included.
     pub columns: Vec<Column>,
-}
-
-/// One lane of `lanes.json`, as the page draws it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct LaneNode {
-    /// `lane-a`, ..., `lane-planning`.
-    pub lane_id: String,
-    /// Members in execution order.
-    pub wp_ids: Vec<String>,
-    /// Lanes this one waits for.
-    #[serde(default)]
-    pub depends_on_lanes: Vec<String>,
-    /// Depth in the lane graph.
-    #[serde(default)]
-    pub parallel_group: u64,
-    /// Owned globs.
-    #[serde(default)]
-    pub write_scope: Vec<String>,
-    /// Whether a WP of the critical path is in this lane.
-    #[serde(default)]
-    pub critical: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -11,8 +11,29 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use super::markdown::escape;
-use super::model::LaneNode;
 use crate::lanes::PLANNING_LANE;
+use serde::{Deserialize, Serialize};
+
+/// One lane of `lanes.json`, as the page draws it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LaneNode {
+    /// `lane-a`, ..., `lane-planning`.
+    pub lane_id: String,
+    /// Members in execution order.
+    pub wp_ids: Vec<String>,
+    /// Lanes this one waits for.
+    #[serde(default)]
+    pub depends_on_lanes: Vec<String>,
+    /// Depth in the lane graph.
+    #[serde(default)]
+    pub parallel_group: u64,
+    /// Owned globs.
+    #[serde(default)]
+    pub write_scope: Vec<String>,
+    /// Whether a WP of the critical path is in this lane.
+    #[serde(default)]
+    pub critical: bool,
+}
 
 const BOX_W: u32 = 200;
 const GAP_X: u32 = 80;
