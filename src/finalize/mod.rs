@@ -131,6 +131,10 @@ impl Loaded {
     }
 }
 
+/// One WP file as read: the parsed file or why not, and the failure when it is not UTF-8 or not
+/// readable at all.
+type ReadWp = (Result<WpFile, Diag>, Option<Failure>);
+
 /// Everything finalize knows about a mission before it validates or decides anything.
 pub(crate) struct Analysis {
     pub loaded: Loaded,
@@ -817,11 +821,13 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
     let mut file_ids = Vec::new();
     let mut bootstrap_ids = Vec::new();
     let mut undecodable = Vec::new();
-    for name in names {
-        let path = tasks_dir.join(&name);
+    // Reading and parsing the WP files is independent per file: large missions spread it over
+    // the cores (in order, so everything after is as deterministic as a sequential read).
+    let read_one = |name: &String| {
+        let path = tasks_dir.join(name);
         let display = rel_path(root, &path);
-        let (parsed, not_decodable) = match utf8::read_to_string(&path) {
-            Ok(t) => (WpFile::parse(&name, &display, t), None),
+        let read = match utf8::read_to_string(&path) {
+            Ok(t) => (WpFile::parse(name, &display, t), None),
             Err(ReadError::Decode { error, lossy }) => {
                 let f = not_utf8(root, &path, &error, lossy);
                 let diag = f.diagnostics.first().cloned();
@@ -842,6 +848,27 @@ fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
                 )
             }
         };
+        (path, read)
+    };
+    let read: Vec<(PathBuf, ReadWp)> = if names.len() < 64 {
+        names.iter().map(read_one).collect()
+    } else {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = names.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = names
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(read_one).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    for (name, (path, (parsed, not_decodable))) in names.into_iter().zip(read) {
         bootstrap_ids.push(parsed.as_ref().ok().map(|f| f.meta.work_package_id.clone()));
         let Some(id) = file_wp_id(&name) else {
             continue;
