@@ -117,7 +117,7 @@ fn exclude_worktrees(root: &Path) -> Result<(), Failure> {
 
 /// Allocates or reuses the workspace of `wp` (the internal `spec-kitty implement`).
 pub fn allocate(root: &Path, mission: &MissionRef, wp: &str) -> Result<Allocated, Failure> {
-    let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
+    let manifest = crate::lanes_manifest::load_manifest(&mission.dir, &mission.slug)?;
     let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, wp)?;
     if ws.kind == WorkspaceKind::RepoRoot {
         return Ok(Allocated {
@@ -634,7 +634,7 @@ pub fn review(
     let b = board::board(root, mission)?;
     let entry = b.pick(picked.as_deref().or(wp), "for_review")?;
     let wp = entry.id.clone();
-    let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
+    let manifest = crate::lanes_manifest::load_manifest(&mission.dir, &mission.slug)?;
     let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, &wp)?;
     match entry.lane.as_str() {
         "for_review" => {
@@ -788,7 +788,7 @@ pub fn resolve_context(
             },
         )?;
         let id = entry.id.clone();
-        let manifest = workspace::load_manifest(&mission.dir, slug)?;
+        let manifest = crate::lanes_manifest::load_manifest(&mission.dir, slug)?;
         let ws = workspace::resolve_workspace(root, slug, &manifest, &id)?;
         wp_fields.insert("lane".into(), entry.lane.clone().into());
         wp_fields.insert("lane_id".into(), ws.lane_id.clone().into());

@@ -17,7 +17,7 @@ use crate::git;
 use crate::lanes::PLANNING_LANE;
 use crate::project::{MissionRef, rel_path};
 use crate::status;
-use crate::workspace::{self, Workspace, WorkspaceKind};
+use crate::workspace::{Workspace, WorkspaceKind};
 
 /// One dependency merged into the workspace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub fn sync(
     if ws.kind != WorkspaceKind::LaneWorktree || !ws.path.is_dir() {
         return Ok(Vec::new());
     }
-    let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
+    let manifest = crate::lanes_manifest::load_manifest(&mission.dir, &mission.slug)?;
     let lane_of = |id: &str| {
         manifest
             .lanes

@@ -20,6 +20,7 @@ pub mod interrupt;
 pub mod lane_report;
 pub mod lane_sync;
 pub mod lanes;
+pub mod lanes_manifest;
 pub mod lint;
 pub mod merge;
 pub mod mission_create;

@@ -227,7 +227,7 @@ pub fn decide(
         d.reason = Some("All mission steps completed".into());
         return Ok(d);
     }
-    let manifest = workspace::load_manifest(dir, &mission.slug)?;
+    let manifest = crate::lanes_manifest::load_manifest(dir, &mission.slug)?;
     let sched = Schedule::load(root, mission)?;
     let (action, wp_id) = match sched.pick(me) {
         Pick::Implement(w) => ("implement", w),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::diagnostics::{Diag, Failure};
 use crate::git;
 use crate::project::{MissionRef, rel_path};
-use crate::workspace::{self, Workspace};
+use crate::workspace::Workspace;
 use crate::wp_meta::owned_globs;
 
 fn fail(code: &'static str, message: String, help: String) -> Failure {
@@ -99,7 +99,7 @@ pub fn review_context(
     wp: &str,
     ws: &Workspace,
 ) -> Result<ReviewContext, Failure> {
-    let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
+    let manifest = crate::lanes_manifest::load_manifest(&mission.dir, &mission.slug)?;
     let lines = |s: String| {
         s.lines()
             .map(str::to_owned)

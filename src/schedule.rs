@@ -18,7 +18,6 @@ use crate::board::view as board;
 use crate::diagnostics::{Failure, io_error};
 use crate::project::MissionRef;
 use crate::status;
-use crate::workspace;
 
 /// Actors that are not agents: the seed events of finalize, `move-task` without `--agent`, merge.
 const NOT_AGENTS: [&str; 4] = ["finalize-tasks", "user", "merge", ""];
@@ -145,7 +144,7 @@ impl Schedule {
                 }
             }
         }
-        let manifest = workspace::load_manifest(&mission.dir, &mission.slug).ok();
+        let manifest = crate::lanes_manifest::load_manifest(&mission.dir, &mission.slug).ok();
         let wps = b
             .wps
             .iter()

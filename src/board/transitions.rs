@@ -143,7 +143,7 @@ pub fn move_task(
     require_target_branch(root, mission)?;
     let b = board(root, mission)?;
     let entry = b.pick(Some(&wp), "planned")?;
-    let manifest = workspace::load_manifest(&mission.dir, &mission.slug)?;
+    let manifest = crate::lanes_manifest::load_manifest(&mission.dir, &mission.slug)?;
     let ws = workspace::resolve_workspace(root, &mission.slug, &manifest, &wp)?;
     let from = canonical_lane(&entry.lane).unwrap_or("planned");
     let actor = opts.agent.clone().filter(|a| !a.trim().is_empty());
@@ -576,7 +576,7 @@ pub fn dependent_alert(root: &Path, mission: &MissionRef, wp: &str) -> Vec<Strin
     if incomplete.is_empty() {
         return Vec::new();
     }
-    let Ok(manifest) = workspace::load_manifest(&mission.dir, &mission.slug) else {
+    let Ok(manifest) = crate::lanes_manifest::load_manifest(&mission.dir, &mission.slug) else {
         return Vec::new();
     };
     let resolve = |id: &str| workspace::resolve_workspace(root, &mission.slug, &manifest, id).ok();

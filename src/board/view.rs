@@ -138,7 +138,7 @@ pub fn board(root: &Path, mission: &MissionRef) -> Result<Board, Failure> {
         ));
     }
     let (_, states) = status::reduce(&events);
-    let manifest = workspace::load_manifest(&mission.dir, &mission.slug).ok();
+    let manifest = crate::lanes_manifest::load_manifest(&mission.dir, &mission.slug).ok();
     let mut names: Vec<String> = std::fs::read_dir(&tasks_dir)
         .into_iter()
         .flatten()

@@ -11,7 +11,6 @@ use crate::lanes::LanePlan;
 use crate::lanes::PLANNING_LANE;
 use crate::project::rel_path;
 use crate::status::{self, Event};
-use crate::workspace;
 
 /// A started WP that the new plan puts in another lane.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +48,7 @@ pub fn moves(
     plan: Option<&LanePlan>,
     events: &[Event],
 ) -> Vec<LaneMove> {
-    let Ok(old) = workspace::load_manifest(mission_dir, slug) else {
+    let Ok(old) = crate::lanes_manifest::load_manifest(mission_dir, slug) else {
         return Vec::new();
     };
     let (_, states) = status::reduce(events);
