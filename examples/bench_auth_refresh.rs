@@ -20,7 +20,7 @@ fn baseline(paths: &AuthPaths) -> Result<(), String> {
         .ok_or("not logged in")?;
     let issued =
         http::refresh(&creds.server.url, &creds.tokens.refresh).map_err(|e| e.to_string())?;
-    let now = spec_kitty::util::UtcTime::now().unix_seconds();
+    let now = spec_kitty::support::util::UtcTime::now().unix_seconds();
     let fresh = issued.credentials(
         &creds.user.username,
         &creds.server.url,

@@ -20,10 +20,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
 
 use serde_json::{Map, Value, json};
-use spec_kitty::graph::DepMap;
-use spec_kitty::lanes::{WpOwnership, compute};
-use spec_kitty::ownership;
-use spec_kitty::tasks::parse;
+use spec_kitty::compiler::graph::DepMap;
+use spec_kitty::compiler::lanes::{WpOwnership, compute};
+use spec_kitty::compiler::ownership;
+use spec_kitty::compiler::tasks::parse;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -114,7 +114,11 @@ fn lanes_cases(cases: Vec<LaneCase>) -> Result<Vec<Value>> {
                 (wp, o)
             })
             .collect();
-        match compute(&deps, &owners, spec_kitty::lanes::Strategy::Collapse) {
+        match compute(
+            &deps,
+            &owners,
+            spec_kitty::compiler::lanes::Strategy::Collapse,
+        ) {
             Ok(plan) => {
                 let mut v: Value =
                     serde_json::from_str(&plan.manifest_json("001-m", "MID", "main", ""))?;
@@ -124,7 +128,7 @@ fn lanes_cases(cases: Vec<LaneCase>) -> Result<Vec<Value>> {
                 }
                 out.push(v);
             }
-            Err(spec_kitty::lanes::LaneError::MissingManifest(e)) => {
+            Err(spec_kitty::compiler::lanes::LaneError::MissingManifest(e)) => {
                 out.push(Value::String(format!("ERR {}", e.id)))
             }
             Err(e) => out.push(Value::String(format!("ERR {e:?}"))),
@@ -160,8 +164,8 @@ fn overlap_cases(cases: Vec<BTreeMap<String, (Vec<String>, String)>>) -> Vec<Val
 }
 
 fn edit_cases(cases: Vec<(String, String)>) -> Vec<Value> {
-    use spec_kitty::tasks::frontmatter::{FmValue, WpFile};
-    let order = spec_kitty::finalize::OWNED_ORDER;
+    use spec_kitty::compiler::tasks::frontmatter::{FmValue, WpFile};
+    let order = spec_kitty::compiler::finalize::OWNED_ORDER;
     cases
         .into_iter()
         .map(|(text, value)| {

@@ -19,6 +19,8 @@ mod finalize;
 mod fixtures;
 #[path = "cli/init.rs"]
 mod init;
+#[path = "cli/layers.rs"]
+mod layers;
 #[path = "cli/lint.rs"]
 mod lint;
 #[path = "cli/loop_e2e.rs"]

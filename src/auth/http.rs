@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::store::{Credentials, Server, Tokens, User};
-use crate::util::UtcTime;
+use crate::support::util::UtcTime;
 
 /// Login request timeout (3.1.1: 10 s).
 pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(10);

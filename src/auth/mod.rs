@@ -13,7 +13,7 @@ pub mod store;
 
 use std::path::{Path, PathBuf};
 
-use crate::diagnostics::Diag;
+use crate::support::diagnostics::Diag;
 
 /// The server 3.1.1 used when none is configured.
 pub const DEFAULT_SERVER: &str = "https://spec-kitty-dev.fly.dev";
@@ -97,7 +97,7 @@ pub fn server_url(paths: &AuthPaths) -> Result<String, Diag> {
 pub(crate) fn span_note(text: &str, span: Option<std::ops::Range<usize>>) -> String {
     match span {
         Some(r) => {
-            let source = crate::diagnostics::Source::new("", text.to_owned());
+            let source = crate::support::diagnostics::Source::new("", text.to_owned());
             let (line, col) = source.line_col(r.start);
             format!(" (line {line}, column {col})")
         }

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use super::AuthPaths;
 use super::http::{self, HttpError};
 use super::store::{self, Credentials, StoreError};
-use crate::util::{UtcTime, lock_file_timeout};
+use crate::support::util::{UtcTime, lock_file_timeout};
 
 /// How long a refresh waits for another process's transaction.
 pub const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -115,7 +115,10 @@ pub struct Outcome {
 
 /// The credentials lock, waiting at most `timeout`. The directory is made private first (the lock
 /// may be the first file created in it).
-fn take_lock(paths: &AuthPaths, timeout: Duration) -> Result<crate::util::FileLock, RefreshError> {
+fn take_lock(
+    paths: &AuthPaths,
+    timeout: Duration,
+) -> Result<crate::support::util::FileLock, RefreshError> {
     let lock_error = |e: std::io::Error| RefreshError::Lock {
         path: paths.lock.display().to_string(),
         message: e.to_string(),

@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::util::UtcTime;
+use crate::support::util::UtcTime;
 
 /// `[tokens]`. `Debug` shows the expiries only, never a token.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

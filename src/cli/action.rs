@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use spec_kitty::project;
-use spec_kitty::workspace::WorkspaceKind;
+use spec_kitty::runtime::workspace::WorkspaceKind;
 
 use super::output;
 
@@ -69,7 +69,7 @@ fn meta(dir: &std::path::Path) -> serde_json::Map<String, serde_json::Value> {
 
 /// The subtask ids of `wp` for the mark-status hint (`T001 T002`), or `<T###>` when it has none.
 fn subtask_ids(mission_dir: &std::path::Path, wp: &str) -> String {
-    let ids: Vec<String> = spec_kitty::board::subtasks(mission_dir, wp)
+    let ids: Vec<String> = spec_kitty::runtime::board::subtasks(mission_dir, wp)
         .into_iter()
         .map(|t| t.id)
         .collect();
@@ -82,7 +82,7 @@ fn subtask_ids(mission_dir: &std::path::Path, wp: &str) -> String {
 
 /// What implement committed of the pending planning changes, and what it left (on stderr, so
 /// `--json` output stays one document).
-fn planning_commit_lines(p: &spec_kitty::action::PlanningCommit) {
+fn planning_commit_lines(p: &spec_kitty::runtime::action::PlanningCommit) {
     let mut lines = Vec::new();
     if !p.committed.is_empty() {
         lines.push("Committed pending planning changes first:".to_owned());
@@ -106,7 +106,7 @@ pub fn implement_internal(a: ImplementArgs) -> ExitCode {
             .next()
             .unwrap_or(&a.wp)
             .to_ascii_uppercase();
-    match spec_kitty::action::allocate(&root, &m, &wp) {
+    match spec_kitty::runtime::action::allocate(&root, &m, &wp) {
         Ok(alloc) => {
             planning_commit_lines(&alloc.planning);
             if a.json {
@@ -141,7 +141,13 @@ pub fn run(cmd: ActionCommand) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    match spec_kitty::action::implement(&root, &m, a.wp.as_deref(), a.agent.as_deref(), force) {
+    match spec_kitty::runtime::action::implement(
+        &root,
+        &m,
+        a.wp.as_deref(),
+        a.agent.as_deref(),
+        force,
+    ) {
         Ok(done) => {
             output::diagnostics(&done.warnings);
             planning_commit_lines(&done.allocated.planning);
@@ -220,7 +226,7 @@ fn review(a: ActionArgs) -> ExitCode {
         Ok(x) => x,
         Err(code) => return code,
     };
-    match spec_kitty::action::review(&root, &m, a.wp.as_deref(), a.agent.as_deref()) {
+    match spec_kitty::runtime::action::review(&root, &m, a.wp.as_deref(), a.agent.as_deref()) {
         Ok(r) => {
             if a.json {
                 let mut p = serde_json::Map::new();
@@ -313,7 +319,7 @@ pub struct ContextArgs {
 
 pub fn context(cmd: ContextCommand) -> ExitCode {
     let ContextCommand::Resolve(a) = cmd;
-    let fail_json = |f: spec_kitty::diagnostics::Failure, json: bool| {
+    let fail_json = |f: spec_kitty::support::diagnostics::Failure, json: bool| {
         if json {
             let code = f.diagnostics.first().map(|d| d.code).unwrap_or("error");
             let error = f.payload.get("error").cloned().unwrap_or_default();
@@ -338,7 +344,7 @@ pub fn context(cmd: ContextCommand) -> ExitCode {
         Ok(m) => m,
         Err(f) => return fail_json(f, a.json),
     };
-    match spec_kitty::action::resolve_context(
+    match spec_kitty::runtime::action::resolve_context(
         &root,
         &m,
         &a.action,
@@ -349,7 +355,7 @@ pub fn context(cmd: ContextCommand) -> ExitCode {
             if a.json {
                 output::stdout_text(&format!(
                     "{}\n",
-                    spec_kitty::util::py_json_indent(&serde_json::Value::Object(p), 2)
+                    spec_kitty::support::util::py_json_indent(&serde_json::Value::Object(p), 2)
                 ));
             } else {
                 let mut lines = vec![

@@ -7,8 +7,8 @@ use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 use spec_kitty::auth::refresh::{self, LoggedOut, RefreshError, Refreshed};
 use spec_kitty::auth::{self, AuthPaths, http, store};
-use spec_kitty::diagnostics::{Diag, Failure};
-use spec_kitty::util::UtcTime;
+use spec_kitty::support::diagnostics::{Diag, Failure};
+use spec_kitty::support::util::UtcTime;
 
 use super::output;
 

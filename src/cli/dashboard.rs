@@ -79,7 +79,7 @@ pub fn run(a: DashboardArgs) -> ExitCode {
         Ok(e) => e,
         Err(e) => {
             return output::failure(
-                spec_kitty::diagnostics::io_error(
+                spec_kitty::support::diagnostics::io_error(
                     "dashboard::exe",
                     std::path::Path::new("spec-kitty"),
                     &e,

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use spec_kitty::init::{self, InitOptions, InitOutcome};
+use spec_kitty::project::init::{self, InitOptions, InitOutcome};
 
 use super::output;
 
@@ -53,7 +53,12 @@ pub fn run(args: InitArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             return output::failure(
-                spec_kitty::diagnostics::io_error("io::cwd", std::path::Path::new("."), &e).into(),
+                spec_kitty::support::diagnostics::io_error(
+                    "io::cwd",
+                    std::path::Path::new("."),
+                    &e,
+                )
+                .into(),
                 false,
             );
         }
@@ -123,11 +128,13 @@ fn interactive(non_interactive_flag: bool) -> bool {
     !non_interactive_flag && !env_says_no && std::io::stdin().is_terminal()
 }
 
-fn ask_agents() -> Result<Vec<&'static spec_kitty::agents::Agent>, spec_kitty::diagnostics::Failure>
-{
+fn ask_agents() -> Result<
+    Vec<&'static spec_kitty::project::agents::Agent>,
+    spec_kitty::support::diagnostics::Failure,
+> {
     output::prompt(&format!(
         "Agents to set up (comma-separated; {}) [copilot]: ",
-        spec_kitty::agents::keys_list()
+        spec_kitty::project::agents::keys_list()
     ));
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use spec_kitty::lint::{self, Format};
+use spec_kitty::compiler::lint::{self, Format};
 use spec_kitty::project;
 
 use super::output;
@@ -109,7 +109,7 @@ pub fn lanes(args: LanesArgs) -> ExitCode {
             Ok(x) => x,
             Err(code) => return code,
         };
-    match spec_kitty::lane_report::report(&root, &mission) {
+    match spec_kitty::compiler::lane_report::report(&root, &mission) {
         Ok(r) => {
             output::stdout_text(&match args.format {
                 LanesFormat::Text => r.text(args.explain),

@@ -1,4 +1,4 @@
-//! `spec-kitty merge` and `spec-kitty agent mission merge`: one engine ([`spec_kitty::merge`]),
+//! `spec-kitty merge` and `spec-kitty agent mission merge`: one engine ([`spec_kitty::runtime::merge`]),
 //! one set of flags and defaults.
 
 use std::process::ExitCode;
@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::{Args, ValueEnum};
 use serde_json::{Map, Value, json};
 
-use spec_kitty::diagnostics::Diag;
-use spec_kitty::merge::{self, Options, Push, Report, Strategy};
+use spec_kitty::runtime::merge::{self, Options, Push, Report, Strategy};
+use spec_kitty::support::diagnostics::Diag;
 
 use super::output;
 
@@ -101,7 +101,7 @@ pub fn run(args: MergeArgs) -> ExitCode {
         return output::failure(f, json);
     }
     let flag = args.mission.clone().or_else(|| {
-        spec_kitty::git::current_branch(&cwd).and_then(|b| merge::mission_from_branch(&b))
+        spec_kitty::support::git::current_branch(&cwd).and_then(|b| merge::mission_from_branch(&b))
     });
     let mission = match spec_kitty::project::resolve_mission(
         &root,
@@ -281,7 +281,7 @@ fn report_lines(r: &Report) -> Vec<String> {
             "up-to-date" => " (already merged)",
             _ => "",
         };
-        let name = if l.lane_id == spec_kitty::lanes::PLANNING_LANE {
+        let name = if l.lane_id == spec_kitty::compiler::lanes::PLANNING_LANE {
             format!("{} ({})", l.lane_id, l.branch)
         } else {
             l.lane_id.clone()

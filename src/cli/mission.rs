@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
-use spec_kitty::finalize;
+use spec_kitty::compiler::finalize;
 
 use super::output;
 
@@ -71,11 +71,11 @@ pub struct FinalizeArgs {
     /// (only shared files do; dependencies order the lanes). Overrides `lanes.strategy` in
     /// .kittify/config.yaml.
     #[arg(long, value_name = "STRATEGY", value_parser = parse_strategy)]
-    pub lanes: Option<spec_kitty::lanes::Strategy>,
+    pub lanes: Option<spec_kitty::compiler::lanes::Strategy>,
 }
 
-fn parse_strategy(s: &str) -> Result<spec_kitty::lanes::Strategy, String> {
-    spec_kitty::lanes::Strategy::parse(s)
+fn parse_strategy(s: &str) -> Result<spec_kitty::compiler::lanes::Strategy, String> {
+    spec_kitty::compiler::lanes::Strategy::parse(s)
         .ok_or_else(|| format!("`{s}` is not a lane strategy (collapse, fan-in)"))
 }
 
@@ -123,7 +123,7 @@ fn finalize(args: FinalizeArgs) -> ExitCode {
 }
 
 pub fn accept(args: AcceptArgs) -> ExitCode {
-    use spec_kitty::accept::{self, Mode, Outcome};
+    use spec_kitty::runtime::accept::{self, Mode, Outcome};
     let mode = match Mode::parse(&args.mode) {
         Ok(m) => m,
         Err(f) => return output::failure(f, args.json),

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use spec_kitty::mission_create::{self, CreateOptions, DEFAULT_MISSION_TYPE};
+use spec_kitty::project::mission_create::{self, CreateOptions, DEFAULT_MISSION_TYPE};
 
 use super::output;
 
@@ -38,7 +38,12 @@ pub fn run(args: CreateArgs) -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             return output::failure(
-                spec_kitty::diagnostics::io_error("io::cwd", std::path::Path::new("."), &e).into(),
+                spec_kitty::support::diagnostics::io_error(
+                    "io::cwd",
+                    std::path::Path::new("."),
+                    &e,
+                )
+                .into(),
                 args.json,
             );
         }

@@ -86,12 +86,12 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     // Ctrl-C stops at once, except inside a write phase, which runs to its end first.
     let _ = ctrlc::set_handler(|| {
-        if spec_kitty::interrupt::on_interrupt() {
+        if spec_kitty::support::interrupt::on_interrupt() {
             std::process::exit(130);
         }
     });
     let code = dispatch(cli);
-    if spec_kitty::interrupt::interrupted() {
+    if spec_kitty::support::interrupt::interrupted() {
         output::stderr_lines(&["Interrupted (after the write phase had completed).".to_owned()]);
         return ExitCode::from(130);
     }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use spec_kitty::next::{self, StepResult};
+use spec_kitty::runtime::next::{self, StepResult};
 
 use super::output;
 
@@ -70,7 +70,10 @@ pub fn run(a: NextArgs) -> ExitCode {
                     .unwrap_or_default();
                 output::stdout_text(&format!(
                     "{}\n",
-                    spec_kitty::util::py_json_indent(&d.json(&m, a.agent.as_deref(), &meta), 2)
+                    spec_kitty::support::util::py_json_indent(
+                        &d.json(&m, a.agent.as_deref(), &meta),
+                        2
+                    )
                 ));
             } else {
                 output::stdout_lines(&d.lines(&m));

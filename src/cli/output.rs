@@ -10,8 +10,8 @@ use std::process::ExitCode;
 
 use miette::{GraphicalReportHandler, GraphicalTheme};
 use serde_json::{Map, Value};
-use spec_kitty::diagnostics::{Diag, Failure};
-use spec_kitty::util::py_json;
+use spec_kitty::support::diagnostics::{Diag, Failure};
+use spec_kitty::support::util::py_json;
 
 /// Prints one JSON document (3.1.1's single-line encoding) on stdout.
 pub fn json_line(value: &Value) {
@@ -67,7 +67,7 @@ pub fn render(diags: &[Diag]) -> String {
 /// The project root above the current directory.
 pub fn project_root() -> Result<std::path::PathBuf, Failure> {
     let cwd = std::env::current_dir().map_err(|e| {
-        Failure::from(spec_kitty::diagnostics::io_error(
+        Failure::from(spec_kitty::support::diagnostics::io_error(
             "io::cwd",
             std::path::Path::new("."),
             &e,

@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::Value;
 
-use spec_kitty::diagnostics::{Diag, Failure};
 use spec_kitty::release::check::{self, Mode, Options, Report};
 use spec_kitty::release::prep::{self, Draft};
 use spec_kitty::release::version::Channel;
 use spec_kitty::release::{Issue, find_repo_root};
-use spec_kitty::util::UtcTime;
+use spec_kitty::support::diagnostics::{Diag, Failure};
+use spec_kitty::support::util::UtcTime;
 
 use super::output;
 
@@ -93,7 +93,8 @@ fn diag(issue: &Issue) -> Diag {
 fn cwd(json: bool) -> Result<std::path::PathBuf, ExitCode> {
     std::env::current_dir().map_err(|e| {
         output::failure(
-            spec_kitty::diagnostics::io_error("io::cwd", std::path::Path::new("."), &e).into(),
+            spec_kitty::support::diagnostics::io_error("io::cwd", std::path::Path::new("."), &e)
+                .into(),
             json,
         )
     })

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand, ValueEnum};
-use spec_kitty::board::{self, MoveOptions};
+use spec_kitty::runtime::board::{self, MoveOptions};
 
 use super::output;
 
@@ -103,7 +103,7 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
                         // 3.1.1 printed this one indented, without `spec_kitty_version`.
                         output::stdout_text(&format!(
                             "{}\n",
-                            spec_kitty::util::py_json_indent(
+                            spec_kitty::support::util::py_json_indent(
                                 &serde_json::Value::Object(b.json()),
                                 2
                             )
@@ -205,7 +205,7 @@ pub fn run(cmd: TasksCommand) -> ExitCode {
                 Ok(marked) => {
                     let status = if done { "done" } else { "pending" };
                     if !marked.not_found.is_empty() {
-                        output::diagnostics(&[spec_kitty::diagnostics::Diag::warning(
+                        output::diagnostics(&[spec_kitty::support::diagnostics::Diag::warning(
                             "tasks::unknown-subtask",
                             format!("not found in tasks.md: {}", marked.not_found.join(", ")),
                         )

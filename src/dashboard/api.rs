@@ -385,7 +385,7 @@ mod tests {
     fn an_unreadable_mission_does_not_hide_the_others() {
         let dir = project();
         let bad = dir.path().join(SPECS_DIR).join("002-bad");
-        std::fs::create_dir_all(bad.join(crate::status::EVENTS_FILE)).expect("mkdir");
+        std::fs::create_dir_all(bad.join(crate::compiler::status::EVENTS_FILE)).expect("mkdir");
         let c = ctx(dir.path());
         let r = get(&c, "/api/missions");
         assert_eq!(r.status, 200);

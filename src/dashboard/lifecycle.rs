@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::record::{self, Record};
-use crate::diagnostics::{Diag, Failure};
+use crate::support::diagnostics::{Diag, Failure};
 
 /// How long a new server may take to record itself.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -129,7 +129,7 @@ fn healthy(http: &reqwest::blocking::Client, rec: &Record, root: &Path) -> bool 
 fn canonical_root(root: &Path) -> Result<PathBuf, Failure> {
     root.canonicalize().map_err(|e| {
         Failure::simple(
-            crate::diagnostics::io_error("dashboard::root", root, &e)
+            crate::support::diagnostics::io_error("dashboard::root", root, &e)
                 .with_help("run `spec-kitty dashboard` inside the project"),
         )
     })
@@ -137,7 +137,7 @@ fn canonical_root(root: &Path) -> Result<PathBuf, Failure> {
 
 fn record_error(root: &Path, e: &std::io::Error) -> Failure {
     Failure::simple(
-        crate::diagnostics::io_error("dashboard::record", &record::path(root), e)
+        crate::support::diagnostics::io_error("dashboard::record", &record::path(root), e)
             .with_help("check the permissions of `.kittify/`"),
     )
 }
@@ -146,9 +146,9 @@ fn record_error(root: &Path, e: &std::io::Error) -> Failure {
 /// answers. `port` is the preferred port (default 9237; the next free one is used when taken).
 pub fn ensure_running(root: &Path, port: Option<u16>, exe: &Path) -> Result<Running, Failure> {
     let root = canonical_root(root)?;
-    let _lock = crate::util::lock_file(&lock_path(&root)).map_err(|e| {
+    let _lock = crate::support::util::lock_file(&lock_path(&root)).map_err(|e| {
         Failure::simple(
-            crate::diagnostics::io_error("dashboard::lock", &lock_path(&root), &e)
+            crate::support::diagnostics::io_error("dashboard::lock", &lock_path(&root), &e)
                 .with_help("check the permissions of `.git/` or `.kittify/`"),
         )
     })?;
@@ -257,9 +257,9 @@ pub fn ensure_running(root: &Path, port: Option<u16>, exe: &Path) -> Result<Runn
 /// record. No record, or a stale one, is not an error.
 pub fn stop(root: &Path) -> Result<Stopped, Failure> {
     let root = canonical_root(root)?;
-    let _lock = crate::util::lock_file(&lock_path(&root)).map_err(|e| {
+    let _lock = crate::support::util::lock_file(&lock_path(&root)).map_err(|e| {
         Failure::simple(
-            crate::diagnostics::io_error("dashboard::lock", &lock_path(&root), &e)
+            crate::support::diagnostics::io_error("dashboard::lock", &lock_path(&root), &e)
                 .with_help("check the permissions of `.git/` or `.kittify/`"),
         )
     })?;

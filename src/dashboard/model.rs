@@ -1,7 +1,7 @@
 //! What the dashboard shows, as typed values: the missions list, a mission's kanban, its lane
 //! graph and its artifacts. Everything is read with the library's own readers (the board from
-//! [`crate::board`]: WPs, status lanes, holders, dependencies, execution lanes; the event log from
-//! [`crate::status`]; the critical path from [`crate::lane_report`]; `lanes.json` for the lane
+//! [`crate::runtime::board`]: WPs, status lanes, holders, dependencies, execution lanes; the event log from
+//! [`crate::compiler::status`]; the critical path from [`crate::compiler::lane_report`]; `lanes.json` for the lane
 //! graph); nothing is written. Field order is the JSON key order.
 //!
 //! To show something new, add a field to the struct the page reads and fill it here; the API
@@ -14,11 +14,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::board::{self, Board, WpEntry};
-use crate::graph::DepMap;
-use crate::lanes::PLANNING_LANE;
+use crate::compiler::graph::DepMap;
+use crate::compiler::lanes::PLANNING_LANE;
+use crate::compiler::status;
 use crate::project::{self, MissionRef, SPECS_DIR};
-use crate::status;
+use crate::runtime::board::{self, Board, WpEntry};
 
 use super::svg::LaneNode;
 
@@ -334,8 +334,8 @@ impl MissionData {
     /// The lane graph; `None` before finalize-tasks wrote `lanes.json`.
     pub fn lane_graph(&self, slug: &str) -> Option<LaneGraph> {
         let mut lanes = self.lanes.clone()?;
-        let critical_path = if crate::graph::cyclic_components(&self.deps).is_empty() {
-            crate::lane_report::depth_analysis(&self.deps).0
+        let critical_path = if crate::compiler::graph::cyclic_components(&self.deps).is_empty() {
+            crate::compiler::lane_report::depth_analysis(&self.deps).0
         } else {
             Vec::new()
         };

@@ -13,7 +13,7 @@ use std::sync::mpsc;
 
 use super::api::{self, Context, Reply};
 use super::record::{self, Record};
-use crate::diagnostics::Diag;
+use crate::support::diagnostics::Diag;
 
 /// The port tried first when none is asked for (3.1.1's).
 pub const DEFAULT_PORT: u16 = 9237;
@@ -60,7 +60,7 @@ fn listen(addr: SocketAddrV4) -> std::io::Result<TcpListener> {
 /// shutdown request has been answered and the record removed.
 pub fn serve(root: &Path, preferred: u16) -> Result<(), Diag> {
     let root = root.canonicalize().map_err(|e| {
-        crate::diagnostics::io_error("dashboard::root", root, &e)
+        crate::support::diagnostics::io_error("dashboard::root", root, &e)
             .with_help("run `spec-kitty dashboard` inside the project")
     })?;
     let (listener, port) = bind(preferred)?;
@@ -86,7 +86,7 @@ pub fn serve(root: &Path, preferred: u16) -> Result<(), Diag> {
         pid: Some(pid),
     };
     rec.write(&root).map_err(|e| {
-        crate::diagnostics::io_error("dashboard::record", &record::path(&root), &e)
+        crate::support::diagnostics::io_error("dashboard::record", &record::path(&root), &e)
             .with_help("check that `.kittify/` is writable")
     })?;
     let ctx = Arc::new(Context::new(root.clone(), port, token, pid));

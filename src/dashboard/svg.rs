@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
 
 use super::markdown::escape;
-use crate::lanes::PLANNING_LANE;
+use crate::compiler::lanes::PLANNING_LANE;
 use serde::{Deserialize, Serialize};
 
 /// One lane of `lanes.json`, as the page draws it.

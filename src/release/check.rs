@@ -250,7 +250,7 @@ pub fn check(root: &Path, opts: &Options) -> Report {
 
 /// The repository's release tags (`v*.*.*` that parse as versions), the tag under test excluded.
 fn release_tags(root: &Path, exclude: Option<&str>) -> Result<Vec<(String, Version)>, Issue> {
-    let out = crate::git::run(root, &["tag", "--list", "v*.*.*"]).map_err(|e| {
+    let out = crate::support::git::run(root, &["tag", "--list", "v*.*.*"]).map_err(|e| {
         Issue::new(
             "release::git-tags",
             format!("cannot list the git tags: {e}"),

@@ -3,7 +3,7 @@
 //! work packages. It writes nothing, makes no network call, and never authors the final prose.
 //!
 //! A WP is *accepted* when its lane, reduced from the mission's `status.events.jsonl`
-//! ([`crate::status::reduce`]), is `approved` or `done`; a WP with no event falls back to a
+//! ([`crate::compiler::status::reduce`]), is `approved` or `done`; a WP with no event falls back to a
 //! frontmatter `status` of `done`, `accepted` or `merged` (3.1.1's rule). Every mission under
 //! `kitty-specs/` is scanned, in name order.
 //!
@@ -19,10 +19,10 @@ use serde::Serialize;
 
 use super::version::{Channel, Version, propose};
 use super::{Issue, MANIFEST};
+use crate::compiler::status::{EVENTS_FILE, read_events, reduce};
+use crate::compiler::tasks::frontmatter::WpFile;
+use crate::compiler::tasks::keys::is_wp_id;
 use crate::project::{SPECS_DIR, list_missions};
-use crate::status::{EVENTS_FILE, read_events, reduce};
-use crate::tasks::frontmatter::WpFile;
-use crate::tasks::keys::is_wp_id;
 
 /// Lanes that count as accepted.
 pub const ACCEPTED_LANES: [&str; 2] = ["approved", "done"];

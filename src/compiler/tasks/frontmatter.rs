@@ -1,0 +1,957 @@
+//! WP prompt files: locate the YAML frontmatter by byte range, read the fields finalize uses, and
+//! edit it surgically.
+//!
+//! An edit replaces only the lines of the keys it changes (or inserts a missing key); every other
+//! byte — comments, key order, quoting, line endings, the body — stays as the author wrote it.
+//! New values are written in spec-kitty 3.1.1's style (block lists at column 0, `[]` when empty,
+//! plain scalars unless they need single quotes), so a finalized file reads like 3.1.1's output.
+
+use std::ops::Range;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use yaml_serde::Value;
+
+use super::keys::{KeyBlock, is_wp_id, line_end, locate_keys, next_line};
+use crate::support::diagnostics::{Diag, Source};
+
+/// A value finalize writes into frontmatter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FmValue {
+    /// A scalar string.
+    Str(String),
+    /// A list of strings.
+    List(Vec<String>),
+}
+
+impl FmValue {
+    /// The value as JSON (for `would_modify` payloads).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            FmValue::Str(s) => serde_json::Value::String(s.clone()),
+            FmValue::List(l) => {
+                serde_json::Value::Array(l.iter().cloned().map(serde_json::Value::String).collect())
+            }
+        }
+    }
+}
+
+/// The fields finalize reads, as typed values.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WpMeta {
+    /// `work_package_id`.
+    pub work_package_id: String,
+    /// `title`, if a string.
+    pub title: Option<String>,
+    /// `dependencies` (absent: `None`).
+    pub dependencies: Option<Vec<String>>,
+    /// `requirement_refs` raw items (absent: `None`).
+    pub requirement_refs: Option<Vec<String>>,
+    /// `planning_base_branch`.
+    pub planning_base_branch: Option<String>,
+    /// `merge_target_branch`.
+    pub merge_target_branch: Option<String>,
+    /// `branch_strategy`.
+    pub branch_strategy: Option<String>,
+    /// `execution_mode` (`code_change` or `planning_artifact`).
+    pub execution_mode: Option<String>,
+    /// `owned_files`.
+    pub owned_files: Option<Vec<String>>,
+    /// `authoritative_surface`.
+    pub authoritative_surface: Option<String>,
+    /// `scope` (not in 3.1.1's schema; read so later stages can see it).
+    pub scope: Option<String>,
+    /// `lane` (a legacy key), if a string.
+    pub lane: Option<String>,
+    /// `dependencies` was written as text (`WP01, WP02`) rather than a list.
+    pub dependencies_text: bool,
+    /// `requirement_refs` was written as text rather than a list.
+    pub requirement_refs_text: bool,
+}
+
+/// A WP prompt file, read and located.
+#[derive(Debug, Clone)]
+pub struct WpFile {
+    /// The file name (`WP01-setup.md`).
+    pub file_name: String,
+    /// The whole text, BOM included.
+    pub source: Source,
+    /// Byte range of the YAML between the `---` lines.
+    pub yaml: Range<usize>,
+    /// Top-level keys in order.
+    pub keys: Vec<KeyBlock>,
+    /// The typed fields.
+    pub meta: WpMeta,
+    /// Line ending used in the frontmatter (`"\n"` or `"\r\n"`).
+    pub newline: &'static str,
+    /// 3.1.1's raw check: a line `^\s*dependencies\s*:` in the frontmatter text.
+    pub raw_has_dependencies: bool,
+    /// The same raw check for `requirement_refs`.
+    pub raw_has_requirement_refs: bool,
+    /// Where 3.1.1's raw-check region ends (the second `---` of the file), if the file starts
+    /// with `---`.
+    raw_end: Option<usize>,
+    /// The parsed frontmatter mapping.
+    mapping: yaml_serde::Mapping,
+    /// Whether every top-level key sits on its own `key:` line (a block mapping), so that keys can
+    /// be edited in place. A flow mapping (`{a: 1}`) or explicit keys (`? a`) cannot.
+    block_layout: bool,
+}
+
+impl WpFile {
+    /// Reads a WP file's text. An error means the WP is unreadable (3.1.1 skipped such a WP with a
+    /// warning); the diagnostic points at the problem.
+    pub fn parse(file_name: &str, display: &str, text: String) -> Result<WpFile, Diag> {
+        let source = Source::new(display, text);
+        let text: &str = &source.text;
+        let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let help = "a WP file starts with a `---` line, then YAML, then a closing `---` line";
+        if !text[start..].starts_with("---") {
+            return Err(Diag::warning(
+                "wp::frontmatter::missing",
+                format!("`{display}` has no frontmatter"),
+            )
+            .at(&source, start..line_end(text, start), "expected `---` here")
+            .with_help(help));
+        }
+        let first_end = next_line(text, start);
+        // The closing line: the first later line whose stripped text is `---`.
+        let mut pos = first_end;
+        let mut close: Option<Range<usize>> = None;
+        while pos < text.len() {
+            let end = line_end(text, pos);
+            if text[pos..end].trim() == "---" {
+                close = Some(pos..end);
+                break;
+            }
+            pos = next_line(text, pos);
+        }
+        let Some(close) = close else {
+            return Err(Diag::warning(
+                "wp::frontmatter::unclosed",
+                format!("`{display}` has malformed frontmatter: no closing `---`"),
+            )
+            .at(
+                &source,
+                start..first_end.saturating_sub(1).max(start),
+                "frontmatter opens here",
+            )
+            .with_help(help));
+        };
+        let yaml = first_end..close.start;
+        let yaml_text = &text[yaml.clone()];
+        let newline = if text[start..first_end].ends_with("\r\n") {
+            "\r\n"
+        } else {
+            "\n"
+        };
+
+        let value: Value = if yaml_text.trim().is_empty() {
+            Value::Mapping(Default::default())
+        } else {
+            yaml_serde::from_str(yaml_text).map_err(|e| {
+                let offset = e.location().map_or(0, |l| l.index());
+                Diag::warning(
+                    "wp::frontmatter::yaml",
+                    format!(
+                        "`{display}` has invalid YAML frontmatter: {}",
+                        strip_location(&e.to_string())
+                    ),
+                )
+                .at(
+                    &source,
+                    yaml.start + offset.min(yaml_text.len())
+                        ..yaml.start + offset.min(yaml_text.len()),
+                    "here",
+                )
+                .with_help("fix the YAML between the `---` lines")
+            })?
+        };
+        if let Some(tab) = super::schema::ruamel_tab_error(yaml_text) {
+            return Err(Diag::warning(
+                "wp::frontmatter::tab",
+                format!("`{display}` has invalid YAML frontmatter: a tab where 3.1.1's YAML reader refused one"),
+            )
+            .at(&source, yaml.start + tab..yaml.start + tab + 1, "tab")
+            .with_help("indent and separate with spaces; a tab is fine only inside quotes, a flow list, a comment or a `|` block"));
+        }
+        let Value::Mapping(map) = value else {
+            return Err(Diag::warning(
+                "wp::frontmatter::not-mapping",
+                format!("`{display}` frontmatter is not a mapping of keys"),
+            )
+            .at(&source, yaml.clone(), "expected `key: value` lines")
+            .with_help(help));
+        };
+        let keys = locate_keys(text, yaml.clone());
+        let key_span = |k: &str| keys.iter().find(|b| b.key == k).map(|b| b.key_span.clone());
+        // 3.1.1's schema for the keys it knows: a value it refused made the WP unreadable there.
+        if let Some(v) = super::schema::check(&map, text, &keys) {
+            let span = key_span(&v.key).unwrap_or(yaml.clone());
+            return Err(Diag::warning(
+                "wp::frontmatter::schema",
+                format!("`{display}`: `{}`: {}", v.key, v.message),
+            )
+            .at(&source, span, "refused by the WP frontmatter schema")
+            .with_help(format!(
+                "fix the value of `{}` (quote a value meant as text), or remove the key and let finalize-tasks fill it in",
+                v.key
+            )));
+        }
+        let type_error = |k: &str, expected: &str| {
+            let span = key_span(k).unwrap_or(yaml.clone());
+            Diag::warning(
+                "wp::frontmatter::type",
+                format!("`{display}`: `{k}` must be {expected}"),
+            )
+            .at(&source, span, format!("`{k}` is not {expected}"))
+            .with_help("fix the value, or remove the key and let finalize-tasks fill it in")
+        };
+
+        let get = |k: &str| map.get(Value::String(k.to_owned()));
+        let opt_str = |k: &str| -> Result<Option<String>, Diag> {
+            match get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(type_error(k, "a string")),
+            }
+        };
+        let opt_list = |k: &str, legacy_empty: bool| -> Result<Option<Vec<String>>, Diag> {
+            match get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Sequence(items)) => items
+                    .iter()
+                    .map(|v| match v {
+                        Value::String(s) => Ok(s.clone()),
+                        _ => Err(type_error(k, "a list of strings")),
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Some),
+                // Legacy coercion: a comma-separated string.
+                Some(Value::String(s)) => {
+                    if legacy_empty && s.trim() == "[]" {
+                        return Ok(Some(Vec::new()));
+                    }
+                    Ok(Some(
+                        s.split(',')
+                            .map(|p| p.trim().to_owned())
+                            .filter(|p| !p.is_empty())
+                            .collect(),
+                    ))
+                }
+                Some(_) => Err(type_error(k, "a list of strings")),
+            }
+        };
+
+        let Some(wp_id) = opt_str("work_package_id")? else {
+            return Err(Diag::warning(
+                "wp::frontmatter::no-id",
+                format!("`{display}` has no `work_package_id`"),
+            )
+            .at(
+                &source,
+                yaml.start..yaml.start,
+                "expected `work_package_id: WP01`",
+            )
+            .with_help("add `work_package_id: WPnn` matching the file name"));
+        };
+        if !is_wp_id(&wp_id) {
+            return Err(type_error("work_package_id", "a WP id like `WP01`"));
+        }
+        let execution_mode = opt_str("execution_mode")?;
+        let meta = WpMeta {
+            work_package_id: wp_id,
+            title: match get("title").or_else(|| get("work_package_title")) {
+                Some(Value::String(s)) => Some(s.clone()),
+                _ => None,
+            },
+            dependencies: opt_list("dependencies", true)?,
+            requirement_refs: opt_list("requirement_refs", false)?,
+            planning_base_branch: opt_str("planning_base_branch")?,
+            merge_target_branch: opt_str("merge_target_branch")?,
+            branch_strategy: opt_str("branch_strategy")?,
+            execution_mode,
+            owned_files: opt_list("owned_files", false)?,
+            authoritative_surface: opt_str("authoritative_surface")?,
+            scope: opt_str("scope").ok().flatten(),
+            lane: opt_str("lane").ok().flatten(),
+            dependencies_text: matches!(get("dependencies"), Some(Value::String(_))),
+            requirement_refs_text: matches!(get("requirement_refs"), Some(Value::String(_))),
+        };
+        // 3.1.1's raw check: the text between the first two `---` anywhere in the file (not
+        // line-based, and nothing when a BOM precedes the first `---`), searched for a line
+        // `^\s*key\s*:`.
+        let raw_end = text
+            .strip_prefix("---")
+            .and_then(|rest| rest.find("---"))
+            .map(|end| end + 3);
+        let raw_region = raw_end.map_or("", |end| &text[3..end]);
+        let block_layout = keys.len() == map.len()
+            && map
+                .keys()
+                .all(|k| matches!(k, Value::String(name) if keys.iter().any(|b| &b.key == name)));
+        Ok(WpFile {
+            file_name: file_name.to_owned(),
+            raw_has_dependencies: RAW_DEPENDENCIES.is_match(raw_region),
+            raw_has_requirement_refs: RAW_REQUIREMENT_REFS.is_match(raw_region),
+            raw_end,
+            mapping: map,
+            block_layout,
+            yaml,
+            keys,
+            meta,
+            newline,
+            source,
+        })
+    }
+
+    /// The body after the closing `---` line.
+    pub fn body(&self) -> &str {
+        let text: &str = &self.source.text;
+        &text[next_line(text, self.yaml.end)..]
+    }
+
+    /// The byte span of a top-level key, for diagnostics.
+    pub fn key_span(&self, key: &str) -> Option<Range<usize>> {
+        self.keys
+            .iter()
+            .find(|b| b.key == key)
+            .map(|b| b.key_span.clone())
+    }
+
+    /// The whole text with `changes` applied: a changed key's lines are replaced in place; a
+    /// missing key is inserted after the nearest key that precedes it in `order`, or at the end.
+    ///
+    /// 3.1.1 wrote the file back without a BOM, so an edited file loses its BOM (otherwise 3.1.1's
+    /// raw key check, which a BOM defeats, would ask for the same edit on every run). For the same
+    /// reason a raw-checked key (`dependencies`, `requirement_refs`) that sits after a stray `---`
+    /// in the frontmatter (a comment like `# --- ownership ---`) moves to the top of the block.
+    /// A frontmatter that is not a block mapping is rewritten whole, in block style, as 3.1.1
+    /// rewrote every frontmatter.
+    pub fn edited(&self, changes: &[(&str, FmValue)], order: &[&str]) -> String {
+        let full: &str = &self.source.text;
+        let bom = if full.starts_with('\u{feff}') { 3 } else { 0 };
+        if !self.block_layout
+            && let Some(yaml) = self.rewritten_yaml(changes, order)
+        {
+            return format!(
+                "{}{yaml}{}",
+                &full[bom..self.yaml.start],
+                &full[self.yaml.end..]
+            );
+        }
+        let edited = self.edited_in_place(changes, order);
+        edited[bom..].to_owned()
+    }
+
+    /// The whole mapping with `changes` applied, serialised in block style.
+    fn rewritten_yaml(&self, changes: &[(&str, FmValue)], order: &[&str]) -> Option<String> {
+        let mut map = self.mapping.clone();
+        let mut changes: Vec<&(&str, FmValue)> = changes.iter().collect();
+        changes.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(order.len()));
+        for (key, value) in changes {
+            let v = match value {
+                FmValue::Str(s) => Value::String(s.clone()),
+                FmValue::List(l) => Value::Sequence(l.iter().cloned().map(Value::String).collect()),
+            };
+            map.insert(Value::String((*key).to_owned()), v);
+        }
+        let mut yaml = String::new();
+        for (key, value) in &map {
+            let key = match key {
+                Value::String(k) => scalar(k),
+                other => flow(other)?,
+            };
+            match value {
+                // Top-level lists in 3.1.1's block style; everything nested in flow style.
+                Value::Sequence(items) if !items.is_empty() => {
+                    yaml.push_str(&format!("{key}:\n"));
+                    for item in items {
+                        yaml.push_str(&format!("- {}\n", flow(item)?));
+                    }
+                }
+                Value::Null => yaml.push_str(&format!("{key}:\n")),
+                other => yaml.push_str(&format!("{key}: {}\n", flow(other)?)),
+            }
+        }
+        Some(if self.newline == "\n" {
+            yaml
+        } else {
+            yaml.replace('\n', self.newline)
+        })
+    }
+
+    fn edited_in_place(&self, changes: &[(&str, FmValue)], order: &[&str]) -> String {
+        let text: &str = &self.source.text;
+        // A raw-checked key after the raw region's end is moved to the top of the block.
+        let relocate = |key: &str, block: &KeyBlock| {
+            let raw_has = match key {
+                "dependencies" => self.raw_has_dependencies,
+                "requirement_refs" => self.raw_has_requirement_refs,
+                _ => return false,
+            };
+            !raw_has && self.raw_end.is_some_and(|end| block.range.start >= end)
+        };
+        // (position, kind, rank, replaced range end, new text). At one position, insertions (kind
+        // 0) come before the replacement of the block that starts there (kind 1), and insertions
+        // among themselves follow `order`; otherwise the cursor would pass an insertion point.
+        let rank = |key: &str| order.iter().position(|k| *k == key).unwrap_or(order.len());
+        let mut patches: Vec<(usize, u8, usize, usize, String)> = Vec::new();
+        for (key, value) in changes {
+            let rendered = render(key, value, self.newline);
+            if let Some(block) = self.keys.iter().find(|b| b.key == *key) {
+                if relocate(key, block) {
+                    patches.push((
+                        block.range.start,
+                        1,
+                        rank(key),
+                        block.range.end,
+                        String::new(),
+                    ));
+                    patches.push((self.yaml.start, 0, rank(key), self.yaml.start, rendered));
+                } else {
+                    patches.push((block.range.start, 1, rank(key), block.range.end, rendered));
+                }
+                continue;
+            }
+            let idx = rank(key);
+            let anchor = order[..idx]
+                .iter()
+                .rev()
+                .find_map(|k| self.keys.iter().find(|b| b.key == *k));
+            let at = match anchor {
+                Some(b) => b.range.end,
+                None => self.yaml.end,
+            };
+            patches.push((at, 0, idx, at, rendered));
+        }
+        patches.sort_by_key(|p| (p.0, p.1, p.2));
+        let mut out = String::with_capacity(text.len() + 256);
+        let mut cursor = 0;
+        for (start, _, _, end, new) in patches {
+            // Blocks are disjoint and insertion points are block ends, so `start >= cursor`; the
+            // guard keeps a malformed layout from ever slicing backwards.
+            if start >= cursor {
+                out.push_str(&text[cursor..start]);
+            }
+            out.push_str(&new);
+            cursor = end.max(cursor);
+        }
+        out.push_str(&text[cursor..]);
+        out
+    }
+}
+
+/// 3.1.1's raw key checks, `^\s*key\s*:` with MULTILINE, ran on RE2: ASCII whitespace, which
+/// may span lines.
+static RAW_DEPENDENCIES: LazyLock<Regex> = LazyLock::new(|| raw_key("dependencies"));
+static RAW_REQUIREMENT_REFS: LazyLock<Regex> = LazyLock::new(|| raw_key("requirement_refs"));
+
+fn raw_key(key: &str) -> Regex {
+    #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
+    Regex::new(&format!(r"(?m)^[\t\n\x0C\r ]*{key}[\t\n\x0C\r ]*:")).unwrap()
+}
+
+fn strip_location(msg: &str) -> String {
+    // yaml_serde appends " at line L column C"; the diagnostic shows the place itself.
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg.to_owned(),
+    }
+}
+
+/// Renders `key: value` in 3.1.1's style, ending with `newline`.
+pub fn render(key: &str, value: &FmValue, newline: &str) -> String {
+    match value {
+        FmValue::Str(s) => format!("{key}: {}{newline}", scalar(s)),
+        FmValue::List(items) if items.is_empty() => format!("{key}: []{newline}"),
+        FmValue::List(items) => {
+            let mut out = format!("{key}:{newline}");
+            for item in items {
+                out.push_str(&format!("- {}{newline}", scalar(item)));
+            }
+            out
+        }
+    }
+}
+
+/// A value on one line: scalars as [`scalar`] writes them (text that any reader, 3.1.1's included,
+/// reads back as the same text), collections in flow style. `None` for a tagged value.
+fn flow(v: &Value) -> Option<String> {
+    Some(match v {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        // Inside a flow collection a plain scalar cannot hold its indicators.
+        Value::String(s) if s.contains([',', '[', ']', '{', '}']) => {
+            format!("'{}'", s.replace('\'', "''"))
+        }
+        Value::String(s) => scalar(s),
+        Value::Sequence(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(flow)
+                .collect::<Option<Vec<_>>>()?
+                .join(", ")
+        ),
+        Value::Mapping(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| Some(format!("{}: {}", flow(k)?, flow(v)?)))
+                .collect::<Option<Vec<_>>>()?
+                .join(", ")
+        ),
+        Value::Tagged(_) => return None,
+    })
+}
+
+/// A YAML scalar: plain when that reads back as the same string, else single-quoted (double-quoted
+/// when an escape is needed).
+pub fn scalar(s: &str) -> String {
+    if s.chars().any(|c| c.is_control() && c != '\t') {
+        return serde_json::Value::String(s.to_owned()).to_string();
+    }
+    if plain_ok(s) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+}
+
+fn plain_ok(s: &str) -> bool {
+    if s.is_empty() || s != s.trim() || s.contains('\t') {
+        return false;
+    }
+    let first = s.chars().next().unwrap_or(' ');
+    let second = s.chars().nth(1);
+    if ",[]{}#&*!|>'\"%@`".contains(first) {
+        return false;
+    }
+    if "-?:".contains(first) && second.is_none_or(|c| c == ' ') {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.ends_with(':') {
+        return false;
+    }
+    // Also what 3.1.1's reader (ruamel) types that other readers keep as text (`017`, `=`).
+    !resolves_to_non_string(s) && !super::schema::ruamel_non_string(s)
+}
+
+/// Whether a plain scalar would be read back as null, a boolean, a number or a timestamp.
+fn resolves_to_non_string(s: &str) -> bool {
+    let lower = s.to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "~" | "null" | "true" | "false" | ".inf" | "-.inf" | "+.inf" | ".nan"
+    ) {
+        return true;
+    }
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let digits_ok = |t: &str| !t.is_empty() && t.chars().all(|c| c.is_ascii_digit() || c == '_');
+    if digits_ok(body) {
+        return true;
+    }
+    if let Some(hex) = body.strip_prefix("0x").or_else(|| body.strip_prefix("0o"))
+        && !hex.is_empty()
+        && hex.chars().all(|c| c.is_ascii_hexdigit() || c == '_')
+    {
+        return true;
+    }
+    // Floats: digits with one dot and/or an exponent.
+    let mut parts = body.splitn(2, ['e', 'E']);
+    let mantissa = parts.next().unwrap_or("");
+    let exponent_ok = parts
+        .next()
+        .is_none_or(|e| digits_ok(e.strip_prefix(['+', '-']).unwrap_or(e)));
+    if exponent_ok && mantissa.contains('.') && mantissa.matches('.').count() == 1 {
+        let m = mantissa.replace('.', "");
+        if digits_ok(&m) {
+            return true;
+        }
+    }
+    // Timestamps: a date `YYYY-MM-DD` at the start.
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_inside_a_list_belongs_to_its_key() {
+        let f = wp(
+            "---\nwork_package_id: WP01\nowned_files:\n- a\n# note\n- b\n# between\ntitle: T\n---\nbody\n",
+        );
+        let out = f.edited(
+            &[("owned_files", FmValue::List(vec!["c".into()]))],
+            &["owned_files"],
+        );
+        assert_eq!(
+            out,
+            "---\nwork_package_id: WP01\nowned_files:\n- c\n# between\ntitle: T\n---\nbody\n"
+        );
+    }
+
+    #[test]
+    fn raw_key_check_is_re2s() {
+        assert!(RAW_DEPENDENCIES.is_match("title: x\n  dependencies  : []\n"));
+        assert!(RAW_DEPENDENCIES.is_match("x: 1\n\ndependencies\n: []"));
+        // A no-break space is not whitespace to RE2; a key merely containing the word is no match.
+        assert!(!RAW_DEPENDENCIES.is_match("\u{a0}dependencies: []\n"));
+        assert!(!RAW_DEPENDENCIES.is_match("my_dependencies: []\n"));
+    }
+
+    fn wp(text: &str) -> WpFile {
+        WpFile::parse("WP01-x.md", "WP01-x.md", text.to_owned()).expect("readable")
+    }
+
+    #[test]
+    fn reads_fields_and_legacy_coercions() {
+        let f = wp(
+            "---\nwork_package_id: WP01\ndependencies: \"WP02, WP03\"\nrequirement_refs: [fr-001]\nowned_files:\n  - src/a/**\n---\nbody\n",
+        );
+        assert_eq!(
+            f.meta.dependencies,
+            Some(vec!["WP02".into(), "WP03".into()])
+        );
+        assert_eq!(f.meta.requirement_refs, Some(vec!["fr-001".into()]));
+        assert_eq!(f.meta.owned_files, Some(vec!["src/a/**".into()]));
+        assert_eq!(f.body(), "body\n");
+        let f = wp("---\nwork_package_id: WP01\ndependencies: \"[]\"\n---\n");
+        assert_eq!(f.meta.dependencies, Some(vec![]));
+    }
+
+    #[test]
+    fn unknown_keys_and_lane_and_history_are_fine() {
+        let f = wp(
+            "---\nwork_package_id: WP01\nlane: planned\ntracker_refs: [X-1]\nhistory:\n- at: '2026-01-01'\n  actor: system\n---\n",
+        );
+        assert_eq!(f.meta.work_package_id, "WP01");
+    }
+
+    #[test]
+    fn unreadable_files_are_reported() {
+        for text in [
+            "no frontmatter\n",
+            "---\nwork_package_id: WP01\n",
+            "---\n: [\n---\n",
+            "---\ntitle: x\n---\n",
+            "---\nwork_package_id: WP01\ndependencies: 5\n---\n",
+        ] {
+            assert!(
+                WpFile::parse("WP01.md", "WP01.md", text.to_owned()).is_err(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn surgical_edit_keeps_every_other_byte() {
+        let text = "---\nwork_package_id: \"WP02\"   # id\ntitle: \"W2\"\ndependencies: [\"WP01\"]\n# a comment\nplanning_base_branch: \"main\"  # keep me\nsubtasks:\n  - \"T003\"\n---\nBody with depends on WP09\n";
+        let f = wp(text);
+        let order = [
+            "work_package_id",
+            "title",
+            "dependencies",
+            "requirement_refs",
+            "planning_base_branch",
+        ];
+        let out = f.edited(
+            &[
+                ("dependencies", FmValue::List(vec![])),
+                ("requirement_refs", FmValue::List(vec!["FR-002".into()])),
+            ],
+            &order,
+        );
+        assert_eq!(
+            out,
+            "---\nwork_package_id: \"WP02\"   # id\ntitle: \"W2\"\ndependencies: []\nrequirement_refs:\n- FR-002\n# a comment\nplanning_base_branch: \"main\"  # keep me\nsubtasks:\n  - \"T003\"\n---\nBody with depends on WP09\n"
+        );
+    }
+
+    #[test]
+    fn insertion_before_a_replaced_block_does_not_panic() {
+        // `requirement_refs` must be inserted after `title`, right where the replaced
+        // `dependencies` block starts.
+        let f = wp(
+            "---\nwork_package_id: WP02\ntitle: Second\ndependencies: []\nplanning_base_branch: develop\n---\nbody\n",
+        );
+        let order = [
+            "work_package_id",
+            "title",
+            "dependencies",
+            "requirement_refs",
+            "planning_base_branch",
+        ];
+        let out = f.edited(
+            &[
+                ("dependencies", FmValue::List(vec!["WP01".into()])),
+                ("planning_base_branch", FmValue::Str("main".into())),
+                ("requirement_refs", FmValue::List(vec!["FR-002".into()])),
+            ],
+            &order,
+        );
+        assert_eq!(
+            out,
+            "---\nwork_package_id: WP02\ntitle: Second\ndependencies:\n- WP01\nrequirement_refs:\n- FR-002\nplanning_base_branch: main\n---\nbody\n"
+        );
+        // Several insertions at one point follow `order`, whatever order the changes came in.
+        let f = wp("---\nwork_package_id: WP01\ntitle: T\n---\n");
+        let out = f.edited(
+            &[
+                ("planning_base_branch", FmValue::Str("main".into())),
+                ("requirement_refs", FmValue::List(vec![])),
+                ("dependencies", FmValue::List(vec![])),
+            ],
+            &order,
+        );
+        assert_eq!(
+            out,
+            "---\nwork_package_id: WP01\ntitle: T\ndependencies: []\nrequirement_refs: []\nplanning_base_branch: main\n---\n"
+        );
+    }
+
+    #[test]
+    fn multi_line_values_are_replaced_whole_and_crlf_kept() {
+        let text =
+            "---\r\nwork_package_id: WP01\r\nowned_files:\r\n- a\r\n- b\r\ntags: []\r\n---\r\n";
+        let f = wp(text);
+        let out = f.edited(
+            &[("owned_files", FmValue::List(vec!["src/**".into()]))],
+            &[],
+        );
+        assert_eq!(
+            out,
+            "---\r\nwork_package_id: WP01\r\nowned_files:\r\n- src/**\r\ntags: []\r\n---\r\n"
+        );
+        // Missing key with no anchor: appended at the end of the frontmatter.
+        let out = f.edited(
+            &[("execution_mode", FmValue::Str("code_change".into()))],
+            &[],
+        );
+        assert!(out.ends_with("tags: []\r\nexecution_mode: code_change\r\n---\r\n"));
+    }
+
+    #[test]
+    fn scalars_are_quoted_only_when_needed() {
+        assert_eq!(scalar("main"), "main");
+        assert_eq!(scalar("feature/x"), "feature/x");
+        assert_eq!(scalar("src/**"), "src/**");
+        assert_eq!(scalar("**/x"), "'**/x'");
+        assert_eq!(scalar("Docs: update"), "'Docs: update'");
+        assert_eq!(scalar("1"), "'1'");
+        assert_eq!(scalar(""), "''");
+        assert_eq!(scalar("2026-01-01T00:00:00Z"), "'2026-01-01T00:00:00Z'");
+        assert_eq!(scalar("it's"), "it's");
+        assert_eq!(scalar("'q"), "'''q'");
+        assert_eq!(scalar("true"), "'true'");
+        for s in [
+            "main",
+            "**/x",
+            "Docs: update",
+            "1",
+            "",
+            "x #y",
+            "- a",
+            "true",
+            "null",
+        ] {
+            let y: Value = yaml_serde::from_str(&format!("k: {}", scalar(s))).expect("valid yaml");
+            assert_eq!(y.get("k").and_then(Value::as_str), Some(s), "{s:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use yaml_serde::Value;
+
+    /// A frontmatter value as an author might write it: plain, quoted, flow or block lists.
+    fn value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(" plain".to_owned()),
+            Just(" 'quoted: #x'".to_owned()),
+            Just(" \"dq \\\" x\"".to_owned()),
+            Just(" [WP01, 'WP02']".to_owned()),
+            Just("\n- a\n- 'b: c'".to_owned()),
+            Just("\n  - a\n  - b".to_owned()),
+            Just("\n- a # c\n# note --- x\n\n- b".to_owned()),
+            Just(" |\n  line one\n  line: two".to_owned()),
+            Just(" 12".to_owned()),
+            Just(" {tool: x, model: y}".to_owned()),
+            Just(" {tool: 'a, b', list: ['[x]', '{y}'], n: 017}".to_owned()),
+            Just(" ['x, y', \"z\"]".to_owned()),
+            Just("\n  nested: 1\n  other: [a]".to_owned()),
+            Just(" x # trailing comment".to_owned()),
+            Just("".to_owned()),
+        ]
+    }
+
+    /// A WP file: a block or flow frontmatter with keys finalize owns and others, comments
+    /// (one with a stray `---`), maybe a BOM and CRLF line endings.
+    fn wp_file() -> impl Strategy<Value = String> {
+        let keys = prop::sample::subsequence(
+            vec![
+                "title",
+                "dependencies",
+                "requirement_refs",
+                "planning_base_branch",
+                "execution_mode",
+                "owned_files",
+                "agent",
+                "custom_key",
+                "history",
+            ],
+            0..=9,
+        );
+        (keys, prop::collection::vec(value(), 9), any::<[bool; 4]>()).prop_map(
+            |(keys, values, [flow, bom, crlf, stray])| {
+                let mut fm = String::new();
+                if flow {
+                    let items: Vec<String> = keys
+                        .iter()
+                        .zip(&values)
+                        .map(|(k, v)| match *k {
+                            "agent" | "custom_key"
+                                if v.starts_with(" {") || v.starts_with(" [") =>
+                            {
+                                format!("{k}:{v}")
+                            }
+                            _ => format!("{k}: '{k} value'"),
+                        })
+                        .collect();
+                    fm.push_str(&format!(
+                        "{{work_package_id: WP01, {}}}\n",
+                        items.join(", ")
+                    ));
+                } else {
+                    fm.push_str("work_package_id: WP01\n");
+                    for (k, v) in keys.iter().zip(&values) {
+                        if stray && *k == "agent" {
+                            fm.push_str("# --- ownership ---\n");
+                        }
+                        let v = match *k {
+                            // Keep values the schema accepts for the keys it types.
+                            "title" | "planning_base_branch" | "execution_mode"
+                                if !v.starts_with(" '") =>
+                            {
+                                " plain"
+                            }
+                            "dependencies" | "requirement_refs" | "owned_files" | "history"
+                                if !(v.starts_with(" [")
+                                    || v.starts_with("\n-")
+                                    || v.starts_with("\n  -")) =>
+                            {
+                                " []"
+                            }
+                            _ => v.as_str(),
+                        };
+                        fm.push_str(&format!("{k}:{v}\n"));
+                    }
+                }
+                let mut text = format!("---\n{fm}---\n# body\nstays\n");
+                if crlf {
+                    text = text.replace('\n', "\r\n");
+                }
+                if bom {
+                    text.insert(0, '\u{feff}');
+                }
+                text
+            },
+        )
+    }
+
+    fn change() -> impl Strategy<Value = (&'static str, super::FmValue)> {
+        let key = prop::sample::select(vec![
+            "dependencies",
+            "requirement_refs",
+            "planning_base_branch",
+            "merge_target_branch",
+            "branch_strategy",
+            "execution_mode",
+            "owned_files",
+            "authoritative_surface",
+        ]);
+        let text = prop::sample::select(vec![
+            "main",
+            "017",
+            "2026-01-01",
+            "a: b",
+            "#x",
+            "it's",
+            " lead",
+            "é",
+            "=",
+            "yes",
+            "",
+        ]);
+        (key, text, prop::collection::vec("WP0[1-9]", 0..3)).prop_map(|(k, t, ids)| {
+            let v = match k {
+                "dependencies" | "requirement_refs" | "owned_files" => super::FmValue::List(ids),
+                _ => super::FmValue::Str(t.to_owned()),
+            };
+            (k, v)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// An edit of any readable WP file leaves it readable, with the changed keys holding the new
+        /// values, every other key its old value, and the body untouched.
+        #[test]
+        fn edits_keep_the_file_readable_and_only_change_what_they_change(
+            text in wp_file(),
+            changes in prop::collection::vec(change(), 1..5),
+        ) {
+            let Ok(before) = super::WpFile::parse("WP01-x.md", "WP01-x.md", text) else {
+                return Ok(());
+            };
+            // finalize never changes one key twice in an edit.
+            let mut seen = std::collections::HashSet::new();
+            let changes: Vec<_> = changes.into_iter().filter(|(k, _)| seen.insert(*k)).collect();
+            let order = crate::compiler::finalize::OWNED_ORDER;
+            let out = before.edited(&changes, &order);
+            let after = super::WpFile::parse("WP01-x.md", "WP01-x.md", out.clone());
+            prop_assert!(after.is_ok(), "unreadable after the edit:\n{out}\n{:?}", after.err());
+            let Ok(after) = after else { return Ok(()) };
+            prop_assert_eq!(after.body(), before.body());
+            for (k, v) in &changes {
+                let got = after.mapping.get(*k);
+                let want = match v {
+                    super::FmValue::Str(s) => Value::String(s.clone()),
+                    super::FmValue::List(l) => Value::Sequence(l.iter().cloned().map(Value::String).collect()),
+                };
+                prop_assert_eq!(got, Some(&want), "{}:\n{}", k, out);
+            }
+            for (k, v) in &before.mapping {
+                let changed = matches!(k, Value::String(name) if changes.iter().any(|(c, _)| c == name));
+                if !changed {
+                    prop_assert_eq!(after.mapping.get(k), Some(v), "{:?} changed:\n{}", k, out);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Reading and editing arbitrary WP files never panics; an edit keeps the body.
+        #[test]
+        fn frontmatter_never_panics(body in "(---\n)?[a-z_ :\\[\\]#'\"\n-]{0,200}(---\n)?[a-z ]{0,20}") {
+            if let Ok(f) = super::WpFile::parse("WP01.md", "WP01.md", body.clone()) {
+                let out = f.edited(&[("dependencies", super::FmValue::List(vec!["WP02".into()]))], &["dependencies"]);
+                prop_assert!(out.ends_with(f.body()));
+            }
+        }
+    }
+}
