@@ -33,6 +33,9 @@ pub struct LintArgs {
     /// Exit 1 on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Leave warnings out of the human output (they still count in the summary).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 pub fn run(args: LintArgs) -> ExitCode {
@@ -60,7 +63,7 @@ pub fn run(args: LintArgs) -> ExitCode {
         Format::Human => {
             let mut text = String::new();
             for r in &results {
-                text.push_str(&output::render(&r.diagnostics));
+                text.push_str(&output::render_quiet(&r.diagnostics, args.quiet));
             }
             text.push_str(&format!(
                 "{} mission(s) checked: {errors} error(s), {warnings} warning(s)\n",

@@ -72,6 +72,9 @@ pub struct FinalizeArgs {
     /// .kittify/config.yaml.
     #[arg(long, value_name = "STRATEGY", value_parser = parse_strategy)]
     pub lanes: Option<spec_kitty::compiler::lanes::Strategy>,
+    /// Leave warnings out of the human output (the --json payload keeps them).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 fn parse_strategy(s: &str) -> Result<spec_kitty::compiler::lanes::Strategy, String> {
@@ -106,7 +109,7 @@ fn finalize(args: FinalizeArgs) -> ExitCode {
     };
     match finalize::finalize(&root, &mission, opts) {
         Ok(report) => {
-            output::diagnostics(&report.warnings);
+            output::diagnostics_quiet(&report.warnings, args.quiet);
             if args.json {
                 output::json_versioned(report.payload);
             } else {

@@ -54,12 +54,63 @@ pub fn stdout_text(text: &str) {
     let _ = out.write_all(text.as_bytes());
 }
 
-/// Renders diagnostics to a string (for output on stdout).
-pub fn render(diags: &[Diag]) -> String {
-    let handler = handler_for(std::io::stdout().is_terminal());
+/// [`render`], without the warnings when `quiet`.
+pub fn render_quiet(diags: &[Diag], quiet: bool) -> String {
+    render_with(diags, std::io::stdout().is_terminal(), quiet)
+}
+
+/// Warnings shown as one block with a line each rather than a report each: many of them are
+/// normal (a glob for files a WP will create), and one report each would bury the errors.
+const COMPACT: [&str; 1] = [spec_kitty::compiler::ownership::GLOB_MATCHES_NOTHING];
+
+/// Renders diagnostics: errors first, then warnings (none with `quiet`), the compact kinds last as
+/// one block each.
+fn render_with(diags: &[Diag], terminal: bool, quiet: bool) -> String {
+    use miette::Severity;
+    let handler = handler_for(terminal);
     let mut s = String::new();
-    for d in diags {
-        let _ = handler.render_report(&mut s, d);
+    let is_error = |d: &&Diag| matches!(d.severity, Severity::Error);
+    let full = diags.iter().filter(is_error).chain(
+        diags
+            .iter()
+            .filter(|d| !quiet && !is_error(d) && !COMPACT.contains(&d.code)),
+    );
+    for d in full {
+        if handler.render_report(&mut s, d).is_err() {
+            s.push_str(&format!("{}: {}\n", d.code, d.message));
+        }
+        if !s.ends_with('\n') {
+            s.push('\n');
+        }
+    }
+    if quiet {
+        return s;
+    }
+    for code in COMPACT {
+        let group: Vec<&Diag> = diags
+            .iter()
+            .filter(|d| d.code == code && !is_error(d))
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        s.push_str(&format!(
+            "⚠ {code}: {} owned_files glob{} match{} no file yet (normal for files a WP will create; check the others)\n",
+            group.len(),
+            if group.len() == 1 { "" } else { "s" },
+            if group.len() == 1 { "es" } else { "" },
+        ));
+        for d in group {
+            let place = d.source.as_ref().zip(d.labels.first()).map(|(src, l)| {
+                let (line, col) = src.line_col(l.offset);
+                (format!("{}:{line}:{col}", src.name), l.text.clone())
+            });
+            match place {
+                Some((at, Some(what))) => s.push_str(&format!("  {at}  {what}\n")),
+                Some((at, None)) => s.push_str(&format!("  {at}  {}\n", d.message)),
+                None => s.push_str(&format!("  {}\n", d.message)),
+            }
+        }
     }
     s
 }
@@ -91,23 +142,13 @@ pub fn mission_context(
 
 /// Renders diagnostics (errors or warnings) on stderr.
 pub fn diagnostics(diags: &[Diag]) {
-    let handler = handler();
-    let mut err = std::io::stderr().lock();
-    for d in diags {
-        let mut s = String::new();
-        if handler.render_report(&mut s, d).is_ok() {
-            let _ = write!(err, "{s}");
-            if !s.ends_with('\n') {
-                let _ = writeln!(err);
-            }
-        } else {
-            let _ = writeln!(err, "{}: {}", d.code, d.message);
-        }
-    }
+    diagnostics_quiet(diags, false);
 }
 
-fn handler() -> GraphicalReportHandler {
-    handler_for(std::io::stderr().is_terminal())
+/// [`diagnostics`], without the warnings when `quiet` (`-q/--quiet`).
+pub fn diagnostics_quiet(diags: &[Diag], quiet: bool) {
+    let text = render_with(diags, std::io::stderr().is_terminal(), quiet);
+    let _ = write!(std::io::stderr().lock(), "{text}");
 }
 
 fn handler_for(terminal: bool) -> GraphicalReportHandler {

@@ -47,6 +47,9 @@ static CODE_SIGNALS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
 static PATH_MENTION: LazyLock<Regex> =
     LazyLock::new(|| re(r#"(src|tests?|kitty-specs|docs)/[^\s`'")\]>]+"#));
 
+/// The code of the warning for an `owned_files` glob that matches no file (yet).
+pub const GLOB_MATCHES_NOTHING: &str = "ownership::glob-matches-nothing";
+
 /// Infers `execution_mode` from a WP file's full text: planning iff some planning-file signal and
 /// no code signal occurs.
 pub fn infer_execution_mode(raw: &str) -> &'static str {

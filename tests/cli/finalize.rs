@@ -273,7 +273,10 @@ fn json_stdout_is_one_document_and_warnings_go_to_stderr() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     let _: Value = serde_json::from_str(&stdout).expect("stdout is exactly one JSON document");
     assert!(stderr.contains("meta.json missing"), "{stderr}");
-    assert!(stderr.contains("matches zero files"), "{stderr}");
+    assert!(
+        stderr.contains("ownership::glob-matches-nothing") && stderr.contains("WP01  src/nowhere/**"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -447,7 +447,7 @@ pub(crate) fn undecodable(loaded: &Loaded) -> Result<(), Failure> {
 pub(crate) fn zero_match_globs(
     loaded: &Loaded,
     owners: &HashMap<String, WpOwnership>,
-) -> Result<Vec<(String, String)>, Failure> {
+) -> Result<Vec<(String, String, String)>, Failure> {
     let mut ids: Vec<String> = owners.keys().cloned().collect();
     sort_wps(&mut ids);
     let mut out = Vec::new();
@@ -457,6 +457,7 @@ pub(crate) fn zero_match_globs(
                 Ok(true) => {}
                 Ok(false) => out.push((
                     id.clone(),
+                    glob.clone(),
                     // 3.1.1 quoted the glob literally here (not with repr).
                     format!("{id}: owned_files glob '{glob}' matches zero files in the repository"),
                 )),

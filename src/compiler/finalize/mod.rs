@@ -659,13 +659,19 @@ pub(crate) fn ownership_stage(
         }
     }
     let owners = checks::ownership(loaded, plans, deps)?;
-    for (wp, msg) in checks::zero_match_globs(loaded, &owners)? {
-        let mut d = Diag::warning("ownership::glob-matches-nothing", msg.clone())
-            .with_help(format!("check the `owned_files` globs of {wp}; a glob for a file the WP will create is fine"));
+    // One warning per glob, located at the glob itself; renderers group them (a glob for files a
+    // WP will create matches nothing yet, which is normal for new code).
+    for (wp, glob, msg) in checks::zero_match_globs(loaded, &owners)? {
+        let mut d = Diag::warning(ownership::GLOB_MATCHES_NOTHING, msg.clone()).with_help(
+            "normal for files the WP will create; otherwise check the glob's spelling and directory",
+        );
         if let Some(w) = loaded.wp(&wp)
-            && let Some(span) = w.file.key_span("owned_files")
+            && let Some(span) = w
+                .file
+                .value_span("owned_files", &glob)
+                .or_else(|| w.file.key_span("owned_files"))
         {
-            d = d.at(&w.file.source, span, "matches nothing");
+            d = d.at(&w.file.source, span, format!("{wp}  {glob}"));
         }
         diags.push(d);
         json_warnings.push(msg);

@@ -198,7 +198,7 @@ fn lint_on(root: &Path, mission: &MissionRef, branch: &str) -> MissionLint {
                     diags.push(
                         Diag::warning("lint::wp-without-section", format!("{} has a prompt file but no section in tasks.md, so it gets no lane", w.id))
                             .at(&w.file.source, w.file.yaml.start..w.file.yaml.start, "this WP")
-                            .with_help(format!("add a `## {}` section to tasks.md", w.id)),
+                            .with_help(format!("add a `## {}` section to tasks.md: without one it has no lane, so it cannot be implemented", w.id)),
                     );
                 }
             }

@@ -312,6 +312,16 @@ impl WpFile {
         &text[next_line(text, self.yaml.end)..]
     }
 
+    /// Where `value` is written in `key`'s lines (an item of a list, quoted or not): the first
+    /// occurrence after the key itself.
+    pub fn value_span(&self, key: &str, value: &str) -> Option<Range<usize>> {
+        let block = self.keys.iter().find(|b| b.key == key)?;
+        let from = block.key_span.end;
+        let text = self.source.text.get(from..block.range.end)?;
+        let at = text.find(value)?;
+        Some(from + at..from + at + value.len())
+    }
+
     /// The byte span of a top-level key, for diagnostics.
     pub fn key_span(&self, key: &str) -> Option<Range<usize>> {
         self.keys
