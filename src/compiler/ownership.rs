@@ -132,18 +132,40 @@ pub fn infer_surface(globs: &[String]) -> String {
     }
 }
 
-/// Whether two globs overlap under 3.1.1's rules: equal; or, after stripping one trailing
-/// wildcard, one non-empty prefix is a string prefix of the other; or either glob fnmatches the
-/// other's prefix.
+/// Whether two globs overlap: equal; or, after stripping one trailing wildcard, one non-empty
+/// prefix covers the other; or either glob fnmatches the other's prefix.
+///
+/// A prefix covers a longer one per path segment (a deliberate difference: 3.1.1 compared string
+/// prefixes, so `src/parser/**` overlapped `src/parser_errors/**`): `src/foo/**` covers
+/// `src/foo/x.py` and is covered by `src/**`, not `src/foobar.py` or `src/foo_bar/**`. A glob whose
+/// wildcard is not a whole segment (`src/foo*`) still covers every string it starts.
 pub fn globs_overlap(a: &str, b: &str) -> bool {
     if a == b {
         return true;
     }
     let (pa, pb) = (strip_wildcard(a), strip_wildcard(b));
-    if !pa.is_empty() && !pb.is_empty() && (pa.starts_with(pb) || pb.starts_with(pa)) {
+    if !pa.is_empty() && !pb.is_empty() && (prefix_covers(b, pa) || prefix_covers(a, pb)) {
         return true;
     }
     fnmatch(pb, a) || fnmatch(pa, b)
+}
+
+/// Whether the stripped prefix of `glob` covers `longer` (a prefix that starts with it): equal, or
+/// the next character of `longer` starts a new path segment, or `glob`'s wildcard continues its
+/// last segment (`src/foo*`).
+fn prefix_covers(glob: &str, longer: &str) -> bool {
+    let prefix = strip_wildcard(glob);
+    if !longer.starts_with(prefix) {
+        return false;
+    }
+    let partial_segment = glob.len() > prefix.len()
+        && !prefix.is_empty()
+        && !prefix.ends_with('/')
+        && !glob[prefix.len()..].starts_with('/');
+    longer.len() == prefix.len()
+        || prefix.ends_with('/')
+        || longer.as_bytes().get(prefix.len()) == Some(&b'/')
+        || partial_segment
 }
 
 /// Python's `fnmatch.fnmatchcase`: `*` matches anything (including `/`), `?` one character,
@@ -320,8 +342,11 @@ pub fn find_overlaps(wps: &[&[String]]) -> Vec<Overlap> {
             }
             let prefix = strip_wildcard(glob);
             if !prefix.is_empty() {
-                // Other prefixes that extend this one (the reverse is found from the other side).
-                for e in starting_with(&table, prefix).filter(|e| !e.0.is_empty()) {
+                // Other prefixes that extend this one, per path segment (the reverse is found from
+                // the other side).
+                for e in starting_with(&table, prefix)
+                    .filter(|e| !e.0.is_empty() && prefix_covers(glob, e.0))
+                {
                     add((w, g), (e.1, e.2));
                 }
             }
@@ -593,7 +618,18 @@ mod tests {
     #[test]
     fn overlap_rules() {
         assert!(globs_overlap("src/a/**", "src/a/**"));
-        assert!(globs_overlap("src/foo/**", "src/foobar.py")); // string prefix, as 3.1.1
+        // Per path segment, not per string prefix (3.1.1 said these overlap).
+        assert!(!globs_overlap("src/foo/**", "src/foobar.py"));
+        assert!(!globs_overlap("src/parser/**", "src/parser_errors/**"));
+        assert!(!globs_overlap("src/foo/**", "src/foo_bar/**"));
+        assert!(globs_overlap("src/foo/**", "src/foo/x.py"));
+        assert!(globs_overlap("src/**", "src/foo/**"));
+        assert!(globs_overlap("src/foo/**", "src/foo/*"));
+        assert!(globs_overlap("src/foo/", "src/foo/x.py"));
+        // A wildcard inside the last segment still covers what it starts.
+        assert!(globs_overlap("src/foo*", "src/foobar.py"));
+        assert!(globs_overlap("src/foo*", "src/foo_bar/**"));
+        assert!(!globs_overlap("src/foo.py", "src/foo.pyc"));
         assert!(globs_overlap("src/a/**", "src/a/x.py"));
         assert!(globs_overlap("src/*.py", "src/x.py"));
         assert!(!globs_overlap("src/a/**", "src/b/**"));
@@ -607,6 +643,8 @@ mod tests {
             vec!["src/a/x.py"],
             vec!["src/foobar.py", "*.md"],
             vec!["src/foo/**"],
+            vec!["src/foo*", "src/parser_errors/**"],
+            vec!["src/parser/**", "src/foo_bar/x.py"],
             vec!["tests/**", "src/[ab]/y.py"],
             vec!["**"],
         ]

@@ -274,7 +274,8 @@ fn json_stdout_is_one_document_and_warnings_go_to_stderr() {
     let _: Value = serde_json::from_str(&stdout).expect("stdout is exactly one JSON document");
     assert!(stderr.contains("meta.json missing"), "{stderr}");
     assert!(
-        stderr.contains("ownership::glob-matches-nothing") && stderr.contains("WP01  src/nowhere/**"),
+        stderr.contains("ownership::glob-matches-nothing")
+            && stderr.contains("WP01  src/nowhere/**"),
         "{stderr}"
     );
 }
