@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 mod action;
 mod auth;
+mod completions;
 mod dashboard;
 mod init;
 mod lint;
@@ -59,6 +60,10 @@ enum Command {
     Accept(mission::AcceptArgs),
     // Help text: `dashboard::DashboardArgs`.
     Dashboard(dashboard::DashboardArgs),
+    // Help text: `completions::CompletionsArgs`.
+    Completions(completions::CompletionsArgs),
+    // Help text: `completions::ManArgs`.
+    Man(completions::ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -112,6 +117,8 @@ fn dispatch(cli: Cli) -> ExitCode {
         Command::Lanes(args) => lint::lanes(args),
         Command::Merge(args) => merge::run(args),
         Command::Accept(args) => mission::accept(args),
+        Command::Completions(args) => completions::completions(args),
+        Command::Man(args) => completions::man(args),
         Command::Dashboard(args) => dashboard::run(args),
         Command::Agent(AgentCommand::Release(cmd)) => release::run_agent(cmd),
         Command::Release(cmd) => release::run(cmd),

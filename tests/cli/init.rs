@@ -620,3 +620,38 @@ fn the_old_initial_commit_message_appears_nowhere_in_the_source() {
     }
     assert!(checked > 20);
 }
+
+/// The completion scripts are valid shell and the man page is roff, all from the live definitions.
+#[test]
+fn completions_and_the_man_page_come_from_the_command_definitions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = crate::support::ok(dir.path(), &["completions", "bash"]);
+    let script = dir.path().join("spec-kitty.bash");
+    std::fs::write(&script, &out.stdout).expect("write");
+    let check = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&script)
+        .output()
+        .expect("bash");
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in [
+        "finalize-tasks",
+        "move-task",
+        "merge",
+        "dashboard",
+        "completions",
+    ] {
+        assert!(text.contains(sub), "the script completes `{sub}`");
+    }
+    let man = crate::support::ok(dir.path(), &["man"]);
+    let page = String::from_utf8_lossy(&man.stdout);
+    assert!(
+        page.contains(".TH spec-kitty 1") && page.contains("finalize"),
+        "{page}"
+    );
+}
