@@ -152,6 +152,36 @@ pub fn target_branch(root: &Path) -> String {
     git::current_branch(root).unwrap_or_else(|| "main".to_owned())
 }
 
+/// The mission's own target branch (meta.json `target_branch`), when it names one.
+pub fn meta_target_branch(mission_dir: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(mission_dir.join("meta.json")).ok()?;
+    serde_json::from_str::<Value>(&text)
+        .ok()?
+        .get("target_branch")?
+        .as_str()
+        .map(str::trim)
+        .filter(|b| !b.is_empty())
+        .map(str::to_owned)
+}
+
+/// finalize derives the branch it writes from the current branch, as 3.1.1 did; when that is not
+/// the mission's target, it says so.
+fn branch_note(mission_dir: &Path, branch: &str) -> Option<String> {
+    meta_target_branch(mission_dir)
+        .filter(|t| t != branch)
+        .map(|target| {
+            format!(
+                "Note: written for {branch}, the current branch (as 3.1.1 does); meta.json targets {target}, which `--check` and `lint` compare against"
+            )
+        })
+}
+
+/// The branch `--check` and `lint` compare against: the mission's target branch (what finalize
+/// writes there), so a PR branch that changed nothing passes; else the current branch.
+pub fn check_branch(root: &Path, mission_dir: &Path) -> String {
+    meta_target_branch(mission_dir).unwrap_or_else(|| target_branch(root))
+}
+
 /// Loads a mission and works out what finalize would do on `branch`, without validating.
 pub(crate) fn analyze(
     root: &Path,
@@ -239,7 +269,13 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
         f.diagnostics.append(&mut meta_warnings);
         return Err(f);
     }
-    let branch = target_branch(root);
+    // 3.1.1 derived the target from the current branch; the drift gate compares against the
+    // mission's own target, so it passes on a PR branch that changed nothing.
+    let branch = if opts.check {
+        check_branch(root, &mission.dir)
+    } else {
+        target_branch(root)
+    };
     finalize_on(root, mission, opts, &branch, meta_read, meta_warnings).map_err(|mut f| {
         // 3.1.1 printed the target branch before running any check.
         f.preamble
@@ -544,6 +580,7 @@ fn finalize_on(
     payload.insert("ownership_warnings".into(), strings(&ownership_warnings));
 
     let mut lines = vec![format!("Branch: {branch} (target for this mission)")];
+    lines.extend(branch_note(&loaded.dir, &branch));
     if loaded.wps_yaml.is_some() {
         lines.push(format!(
             "Regenerated tasks.md from wps.yaml ({} WPs)",
@@ -1593,8 +1630,9 @@ fn validate_only_report(v: ValidateOnly<'_>) -> Report {
         "message".into(),
         "All validations passed. Run without --validate-only to commit.".into(),
     );
-    let mut lines = vec![
-        format!("Branch: {} (target for this mission)", v.branch),
+    let mut lines = vec![format!("Branch: {} (target for this mission)", v.branch)];
+    lines.extend(branch_note(&v.loaded.dir, v.branch));
+    lines.extend([
         "✓ All validations passed (--validate-only mode, no commit)".to_owned(),
         format!("  Mission: {}", v.loaded.slug),
         format!("  WPs validated: {}", v.loaded.wps.len()),
@@ -1609,7 +1647,7 @@ fn validate_only_report(v: ValidateOnly<'_>) -> Report {
             v.bootstrap.new_events.len(),
             v.bootstrap.already
         ),
-    ];
+    ]);
     if let Some(l) = v.lanes {
         lines.push(format!(
             "  Lanes: {} lane(s) would be computed",

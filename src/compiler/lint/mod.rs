@@ -88,14 +88,15 @@ pub fn lint_all(root: &Path) -> Vec<MissionLint> {
                 dir: root.join(SPECS_DIR).join(&slug),
                 slug,
             };
-            lint_on(root, &mission, &branch)
+            let target = finalize::meta_target_branch(&mission.dir);
+            lint_on(root, &mission, target.as_deref().unwrap_or(&branch))
         })
         .collect()
 }
 
 /// Runs every finalize check on one mission (none stops the others) and the lint rules.
 pub fn lint_mission(root: &Path, mission: &MissionRef) -> MissionLint {
-    lint_on(root, mission, &finalize::target_branch(root))
+    lint_on(root, mission, &finalize::check_branch(root, &mission.dir))
 }
 
 fn lint_on(root: &Path, mission: &MissionRef, branch: &str) -> MissionLint {
