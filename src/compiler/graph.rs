@@ -179,7 +179,10 @@ pub fn find_cycle(adj: &[Vec<usize>]) -> Option<Vec<usize>> {
 
 /// 3.1.1's per-WP reference check: for each key in order, the problems with its dependencies.
 /// Returns (wp, messages) for every WP that has any.
-pub fn reference_errors(map: &DepMap) -> Vec<(String, Vec<String>)> {
+///
+/// `files` are the WPs that have a prompt file: a dependency on one of them is valid even without a
+/// tasks.md section (a deliberate difference; such a WP gets no lane, as in 3.1.1).
+pub fn reference_errors(map: &DepMap, files: &[String]) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for (wp, deps) in map.iter() {
         let mut errors = Vec::new();
@@ -190,7 +193,7 @@ pub fn reference_errors(map: &DepMap) -> Vec<(String, Vec<String>)> {
                 ));
             } else if d == wp {
                 errors.push(format!("Cannot depend on self: {wp}"));
-            } else if !map.contains(d) {
+            } else if !map.contains(d) && !files.contains(d) {
                 errors.push(format!("Dependency {d} not found in graph"));
             }
         }
@@ -252,7 +255,7 @@ mod tests {
         let m = map(&[("WP01", &["WP09"]), ("WP02", &["WP01"])]);
         assert!(cycles_as_311(&m).is_empty());
         assert_eq!(
-            reference_errors(&m),
+            reference_errors(&m, &[]),
             vec![(
                 "WP01".into(),
                 vec!["Dependency WP09 not found in graph".into()]

@@ -136,7 +136,7 @@ pub(crate) fn cycles(loaded: &Loaded, res: &Resolution) -> Result<(), Failure> {
 
 /// References to WPs that have no section: JSON for the first failing WP, a diagnostic for each.
 pub(crate) fn references(loaded: &Loaded, res: &Resolution) -> Result<(), Failure> {
-    let errors = reference_errors(&res.map);
+    let errors = reference_errors(&res.map, &loaded.file_ids);
     let Some((first_wp, first_errors)) = errors.first() else {
         return Ok(());
     };
@@ -156,11 +156,11 @@ pub(crate) fn references(loaded: &Loaded, res: &Resolution) -> Result<(), Failur
     let mut diags = Vec::new();
     for (wp_id, _) in &errors {
         for dep in res.map.get(wp_id).into_iter().flatten() {
-            if res.map.contains(dep) {
+            if res.map.contains(dep) || loaded.file_ids.contains(dep) {
                 continue;
             }
             let d = Diag::error("tasks::deps::unknown-wp", format!("{wp_id} depends on unknown work package `{dep}`"))
-                .with_help(format!("known work packages: {}; add a `## {dep}` section to tasks.md or fix the reference", known.join(", ")));
+                .with_help(format!("known work packages: {}; add a `## {dep}` section to tasks.md and its `tasks/{dep}-<slug>.md` file, or fix the reference", known.join(", ")));
             diags.push(at_dependency(
                 d,
                 loaded,
