@@ -17,6 +17,8 @@ mod fan_in;
 mod finalize;
 #[path = "cli/fixtures.rs"]
 mod fixtures;
+#[path = "cli/help.rs"]
+mod help;
 #[path = "cli/init.rs"]
 mod init;
 #[path = "cli/layers.rs"]

@@ -11,8 +11,16 @@ use super::output;
 #[derive(Debug, Subcommand)]
 pub enum ActionCommand {
     /// Claim a work package, create or reuse its lane workspace, and write its prompt.
+    #[command(after_help = "Examples:
+  spec-kitty agent action implement WP02 --agent claude --mission 001-demo
+  spec-kitty agent action implement --agent claude          # what the scheduler picks for claude
+  spec-kitty agent action implement WP03 --agent claude --force   # before its dependencies are approved (recorded)")]
     Implement(ImplementActionArgs),
     /// Claim a review (for_review → in_review) and print its git review context and verdict commands.
+    #[command(after_help = "Examples:
+  spec-kitty agent action review WP02 --agent reviewer --mission 001-demo
+  spec-kitty agent action review --agent reviewer           # the first review waiting that reviewer did not implement
+  spec-kitty agent action review WP02 --agent reviewer --json")]
     Review(ActionArgs),
 }
 
@@ -295,6 +303,9 @@ fn review(a: ActionArgs) -> ExitCode {
 #[derive(Debug, Subcommand)]
 pub enum ContextCommand {
     /// Resolve the mission, work package and workspace an action works on.
+    #[command(after_help = "Examples:
+  spec-kitty agent context resolve --action implement --wp-id WP02 --mission 001-demo --json
+  spec-kitty agent context resolve --action review --agent reviewer --json")]
     Resolve(ContextArgs),
 }
 

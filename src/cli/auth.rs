@@ -15,13 +15,24 @@ use super::output;
 #[derive(Debug, Subcommand)]
 pub enum AuthCommand {
     /// Log in with a username and password (stores tokens in ~/.spec-kitty/credentials).
+    #[command(after_help = "Examples:
+  spec-kitty auth login                                     # prompts for the username and password
+  spec-kitty auth login -u alice --force                    # switch accounts")]
     Login(LoginArgs),
     /// Forget the stored credentials (no server call).
+    #[command(after_help = "Examples:
+  spec-kitty auth logout")]
     Logout,
     /// Show whether you are logged in and how long the tokens stay valid (never the tokens).
+    #[command(after_help = "Examples:
+  spec-kitty auth status
+  spec-kitty auth status --json")]
     Status(JsonArg),
     /// Rotate the tokens now (what background sync does when the access token expires). Safe to
     /// run from several processes at once: none of them can log you out by racing another.
+    #[command(after_help = "Examples:
+  spec-kitty auth refresh
+  spec-kitty auth refresh --json")]
     Refresh(JsonArg),
 }
 

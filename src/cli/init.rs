@@ -28,10 +28,16 @@ Re-running init in an initialised directory exits 0 and changes nothing.";
 const AFTER_HELP: &str = "\
 Next steps after init:
   1. git init                 (your own step, if the directory is not a repository yet)
-  2. /spec-kitty.specify, /spec-kitty.plan, /spec-kitty.tasks in your agent
-  3. spec-kitty next --agent <agent> --mission <slug>       (the mission loop)
+  2. git add -A && git commit  (commit .kittify/, .gitignore, .gitattributes and the agent
+                               files: a clone without them is not a spec-kitty project)
+  3. /spec-kitty.specify, /spec-kitty.plan, /spec-kitty.tasks in your agent
+  4. spec-kitty next --agent <agent> --mission <slug>       (the mission loop)
      spec-kitty agent action implement <WP> --agent <agent>  (per-WP action the loop calls)
-     spec-kitty agent action review <WP> --agent <agent>     (per-WP action the loop calls)";
+     spec-kitty agent action review <WP> --agent <agent>     (per-WP action the loop calls)
+
+Examples:
+  spec-kitty init my-project --ai claude --non-interactive
+  spec-kitty init . --ai codex,gemini                       # in the current directory";
 
 #[derive(Debug, Args)]
 #[command(about = ABOUT, long_about = LONG_ABOUT, after_help = AFTER_HELP)]

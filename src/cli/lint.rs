@@ -30,6 +30,9 @@ pub struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     pub format: LintFormat,
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
     /// Exit 1 on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
@@ -38,7 +41,10 @@ pub struct LintArgs {
     pub quiet: bool,
 }
 
-pub fn run(args: LintArgs) -> ExitCode {
+pub fn run(mut args: LintArgs) -> ExitCode {
+    if args.json {
+        args.format = LintFormat::Json;
+    }
     let json = matches!(args.format, LintFormat::Json | LintFormat::Sarif);
     let root = match output::project_root() {
         Ok(r) => r,
@@ -103,9 +109,15 @@ pub struct LanesArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: LanesFormat,
+    /// Same as --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
 }
 
-pub fn lanes(args: LanesArgs) -> ExitCode {
+pub fn lanes(mut args: LanesArgs) -> ExitCode {
+    if args.json {
+        args.format = LanesFormat::Json;
+    }
     let json = matches!(args.format, LanesFormat::Json);
     let (root, mission) =
         match output::mission_context(args.mission.as_deref(), "spec-kitty lanes", json) {

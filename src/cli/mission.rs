@@ -11,8 +11,16 @@ use super::output;
 #[derive(Debug, Subcommand)]
 pub enum MissionCommand {
     // Help text: `mission_create::CreateArgs` (a doc comment here would replace its long help).
+    #[command(after_help = "Examples:
+  spec-kitty agent mission create user-auth --json
+  spec-kitty agent mission create \"Fix the merge target\" --target-branch develop")]
     Create(super::mission_create::CreateArgs),
     /// Compile tasks.md and the WP prompt files into WP frontmatter, lanes.json and status events.
+    #[command(after_help = "Examples:
+  spec-kitty agent mission finalize-tasks --mission 001-demo --validate-only   # check, write nothing
+  spec-kitty agent mission finalize-tasks --mission 001-demo                   # write and commit
+  spec-kitty agent mission finalize-tasks --mission 001-demo --check           # CI drift gate
+  spec-kitty agent mission finalize-tasks --mission 001-demo --lanes fan-in    # lanes ordered by dependencies")]
     FinalizeTasks(FinalizeArgs),
     // Help text: `AcceptArgs`.
     Accept(AcceptArgs),

@@ -47,18 +47,38 @@ enum Command {
     #[command(subcommand)]
     Auth(auth::AuthCommand),
     /// The loop: report your last step and get the next decision (read-only without --result).
+    #[command(after_help = "Examples:
+  spec-kitty next --agent claude --mission 001-demo                    # what would come next (read-only)
+  spec-kitty next --agent claude --mission 001-demo --result success   # report the last step, get the next one
+  spec-kitty next --agent claude --mission 001-demo --result failed    # hold your WP back for everyone
+  spec-kitty next --agent claude --mission 001-demo --clear            # drop your failure report")]
     Next(next::NextArgs),
     // Internal infrastructure; the help text comes from `ImplementArgs`.
+    #[command(after_help = "Examples:
+  spec-kitty implement WP02 --mission 001-demo --json   # only the workspace; prefer `agent action implement`")]
     Implement(action::ImplementArgs),
     /// Check missions for CI: every finalize-tasks check, nothing written, every problem reported.
+    #[command(after_help = "Examples:
+  spec-kitty lint                                           # every mission, human output
+  spec-kitty lint --format github                           # annotations on a pull request
+  spec-kitty lint --mission 001-demo --json --deny-warnings
+  spec-kitty lint --quiet                                   # errors only")]
     Lint(lint::LintArgs),
     /// Show a mission's execution lanes, and with --explain why each WP is where it is.
+    #[command(after_help = "Examples:
+  spec-kitty lanes --mission 001-demo --explain
+  spec-kitty lanes --mission 001-demo --json
+  spec-kitty lanes --mission 001-demo --format dot | dot -Tsvg > lanes.svg")]
     Lanes(lint::LanesArgs),
     // Help text: `merge::MergeArgs`.
     Merge(merge::MergeArgs),
     // Help text: `mission::AcceptArgs`.
     Accept(mission::AcceptArgs),
     // Help text: `dashboard::DashboardArgs`.
+    #[command(after_help = "Examples:
+  spec-kitty dashboard --open                               # start (or reuse) and open the page
+  spec-kitty dashboard --port 9300 --json
+  spec-kitty dashboard --kill")]
     Dashboard(dashboard::DashboardArgs),
     // Help text: `completions::CompletionsArgs`.
     Completions(completions::CompletionsArgs),
@@ -71,7 +91,7 @@ enum AgentCommand {
     /// Mission lifecycle: create, finalize-tasks, accept, merge.
     #[command(subcommand)]
     Mission(mission::MissionCommand),
-    /// Per-WP actions: implement.
+    /// Per-WP actions: implement (claim a WP, get its workspace) and review (claim a review, see the diff).
     #[command(subcommand)]
     Action(action::ActionCommand),
     /// Resolve the context (mission, WP, workspace) of an action.

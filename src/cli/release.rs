@@ -19,6 +19,9 @@ use super::output;
 pub enum ReleaseCommand {
     /// Pre-release validation of this repository: version format, Cargo.toml and
     /// .kittify/metadata.yaml agree, CHANGELOG.md has the version's section, tags progress.
+    #[command(after_help = "Examples:
+  spec-kitty release check --mode branch
+  spec-kitty release check --mode tag --tag v3.1.1")]
     Check(CheckArgs),
 }
 
@@ -47,6 +50,8 @@ pub struct CheckArgs {
 pub enum AgentReleaseCommand {
     /// Draft the next release: proposed version and a CHANGELOG block from the missions' accepted
     /// work packages. Writes nothing.
+    #[command(after_help = "Examples:
+  spec-kitty agent release prep --channel stable --json")]
     Prep(PrepArgs),
 }
 

@@ -11,10 +11,19 @@ use super::output;
 #[derive(Debug, Subcommand)]
 pub enum TasksCommand {
     /// Show the mission's work packages by lane (a kanban; --json for 3.1.1's keys).
+    #[command(after_help = "Examples:
+  spec-kitty agent tasks status --mission 001-demo
+  spec-kitty agent tasks status --mission 001-demo --json")]
     Status(StatusArgs),
     /// Move a work package to another lane (the 9-lane state machine and its guards).
+    #[command(after_help = "Examples:
+  spec-kitty agent tasks move-task WP02 --to for_review --agent claude --mission 001-demo
+  spec-kitty agent tasks move-task WP02 --to approved --agent reviewer
+  spec-kitty agent tasks move-task WP02 --to planned --agent reviewer --review-feedback-file feedback.md")]
     MoveTask(MoveArgs),
     /// Tick (or untick) subtasks in tasks.md: `- [ ] T001` → `- [x] T001`.
+    #[command(after_help = "Examples:
+  spec-kitty agent tasks mark-status T001 T002 --status done --mission 001-demo")]
     MarkStatus(MarkArgs),
 }
 

@@ -431,6 +431,10 @@ pub fn next_steps(
             "git init    (your step: spec-kitty init never runs git)".to_owned(),
         ]);
     }
+    steps.push(vec![
+        "Commit the project files: a clone without them is not a spec-kitty project, and CI's `spec-kitty lint` fails there.".to_owned(),
+        "git add .kittify .gitignore .gitattributes && git add -A && git commit -m 'spec-kitty project'".to_owned(),
+    ]);
     let dirs: Vec<String> = agents
         .iter()
         .map(|a| format!("{} ({}/)", a.display, a.dir))
