@@ -192,6 +192,10 @@ pub(crate) fn analyze(
     let mut loaded = load(root, mission)?;
     let duplicates = checks::duplicates(&loaded);
     loaded.warnings.extend(duplicates);
+    if let Some(src) = &loaded.tasks_md {
+        let phrasing = crate::compiler::tasks::phrasing::warnings(src);
+        loaded.warnings.extend(phrasing);
+    }
     // Dependencies: from wps.yaml, else tasks.md; then the resolved map (3.1.1's precedence, with
     // kept frontmatter lists used for validation and lanes too: a deliberate difference).
     let parsed = match &loaded.wps_yaml {

@@ -22,7 +22,7 @@ use crate::support::diagnostics::Diag;
 pub use format::{Format, render_github, render_json, render_sarif};
 
 /// The lint-only rules: (code, description).
-pub const RULES: [(&str, &str); 8] = [
+pub const RULES: [(&str, &str); 11] = [
     (
         "tasks::duplicate-wp",
         "a WP id heads two tasks.md sections; the later one is used",
@@ -54,6 +54,18 @@ pub const RULES: [(&str, &str); 8] = [
     (
         "ownership::glob-matches-nothing",
         "an owned_files glob matches no file in the repository",
+    ),
+    (
+        "lint::depends-on-colon",
+        "`Depends on: WP01` (a colon after \"on\") declares no dependency",
+    ),
+    (
+        "lint::lowercase-wp-id",
+        "a lower-case id (`wp01`) in a dependency declaration is not read as a dependency",
+    ),
+    (
+        "lint::work-package-number-heading",
+        "a `## Work Package 1` heading opens no work package section",
     ),
 ];
 

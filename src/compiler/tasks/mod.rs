@@ -5,4 +5,5 @@ pub mod ast;
 pub mod frontmatter;
 pub mod keys;
 pub mod parse;
+pub mod phrasing;
 pub mod schema;
