@@ -94,6 +94,29 @@ pub fn run(args: InitArgs) -> ExitCode {
             )]);
             ExitCode::SUCCESS
         }
+        Ok(InitOutcome::AgentsAdded {
+            target,
+            agents,
+            created,
+            config_updated,
+        }) => {
+            let names: Vec<&str> = agents.iter().map(|a| a.display).collect();
+            let mut lines = vec![format!(
+                "✓ Added {} to the spec-kitty project in {}",
+                names.join(", "),
+                target.display()
+            )];
+            lines.push(format!("  Created {} files:", created.len()));
+            lines.extend(created.iter().map(|f| format!("    {f}")));
+            lines.push(if config_updated {
+                "  Listed in .kittify/config.yaml (agents.available).".to_owned()
+            } else {
+                "  .kittify/config.yaml was left as it is (its agents list is not in init's layout): add them to agents.available yourself.".to_owned()
+            });
+            lines.push("  Commit the new files: git add -A && git commit".to_owned());
+            output::stdout_lines(&lines);
+            ExitCode::SUCCESS
+        }
         Ok(InitOutcome::Created(report)) => {
             let mut lines = vec![format!(
                 "✓ spec-kitty project created in {}",

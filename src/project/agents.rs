@@ -99,6 +99,30 @@ pub fn keys_list() -> String {
     AGENTS.iter().map(|a| a.key).collect::<Vec<_>>().join(", ")
 }
 
+/// The agent key closest to `typed` (at most two edits away), for a "did you mean".
+pub fn closest_key(typed: &str) -> Option<&'static str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut row: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut prev = row[0];
+            row[0] = i + 1;
+            for (j, cb) in b.iter().enumerate() {
+                let cur = row[j + 1];
+                row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+                prev = cur;
+            }
+        }
+        row[b.len()]
+    }
+    AGENTS
+        .iter()
+        .map(|a| (distance(typed, a.key), a.key))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, k)| k)
+}
+
 /// What a slash command's body is made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Body {

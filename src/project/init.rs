@@ -76,6 +76,17 @@ pub enum InitOutcome {
         /// The project directory.
         target: PathBuf,
     },
+    /// An existing project got the command files of agents it did not have yet.
+    AgentsAdded {
+        /// The project directory.
+        target: PathBuf,
+        /// The agents added.
+        agents: Vec<&'static Agent>,
+        /// Files created, relative to the target, sorted.
+        created: Vec<String>,
+        /// Whether `.kittify/config.yaml` now lists them.
+        config_updated: bool,
+    },
 }
 
 /// A finished init, for the CLI to render.
@@ -120,7 +131,21 @@ pub fn parse_agents(list: &str) -> Result<Vec<&'static Agent>, Failure> {
         "init::unknown-agent",
         format!("unknown agent(s): {}", unknown.join(", ")),
     )
-    .with_help(format!("valid --ai keys: {}", agents::keys_list()));
+    .with_help({
+        let hints: Vec<String> = unknown
+            .iter()
+            .filter_map(|k| agents::closest_key(k).map(|c| format!("`{k}`: did you mean `{c}`?")))
+            .collect();
+        if hints.is_empty() {
+            format!("valid --ai keys: {}", agents::keys_list())
+        } else {
+            format!(
+                "{} valid --ai keys: {}",
+                hints.join(" "),
+                agents::keys_list()
+            )
+        }
+    });
     Err(Failure::with_error_text(
         diag,
         format!(
@@ -281,7 +306,7 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome, Failure> {
     let name = opts.name.as_deref().filter(|n| !n.is_empty() && *n != ".");
     let target = target_dir(&opts.cwd, name);
     if is_initialized(&target) {
-        return Ok(InitOutcome::AlreadyInitialized { target });
+        return add_agents(target, &opts.agents);
     }
     if let Some(name) = name
         && (target.exists() || target.is_symlink())
@@ -390,6 +415,82 @@ pub fn init(opts: &InitOptions) -> Result<InitOutcome, Failure> {
         agents: opts.agents.clone(),
         next_steps,
     }))
+}
+
+/// `init --ai <agents>` on an existing project: writes the command files of the agents whose
+/// files are not there yet (never touching an existing file) and adds them to `agents.available`
+/// in `.kittify/config.yaml`. Nothing to add is the idempotent "already initialized".
+fn add_agents(target: PathBuf, agents: &[&'static Agent]) -> Result<InitOutcome, Failure> {
+    let io = |path: &Path, e: &std::io::Error| Failure::simple(io_error("init::io", path, e));
+    let mut added = Vec::new();
+    let mut created = Vec::new();
+    for agent in agents {
+        let missing: Vec<(String, String)> = agent
+            .files()
+            .into_iter()
+            .filter(|(rel, _)| !target.join(rel).exists())
+            .collect();
+        if missing.is_empty() {
+            continue;
+        }
+        for (rel, text) in missing {
+            let path = target.join(&rel);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| io(dir, &e))?;
+            }
+            write_atomic(&path, text.as_bytes()).map_err(|e| io(&path, &e))?;
+            created.push(rel);
+        }
+        added.push(*agent);
+    }
+    if added.is_empty() {
+        return Ok(InitOutcome::AlreadyInitialized { target });
+    }
+    created.sort();
+    let config = target.join(".kittify").join("config.yaml");
+    let text = std::fs::read_to_string(&config).map_err(|e| io(&config, &e))?;
+    let updated = list_agents(&text, &added);
+    if let Some(new_text) = &updated {
+        write_atomic(&config, new_text.as_bytes()).map_err(|e| io(&config, &e))?;
+    }
+    Ok(InitOutcome::AgentsAdded {
+        target,
+        agents: added,
+        created,
+        config_updated: updated.is_some(),
+    })
+}
+
+/// `config.yaml` with `keys` appended to its `agents:` / `available:` list (as init writes it),
+/// or `None` when that list is not in init's layout.
+fn list_agents(text: &str, agents: &[&'static Agent]) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let agents_at = lines.iter().position(|l| *l == "agents:")?;
+    let available_at = agents_at
+        + 1
+        + lines[agents_at + 1..]
+            .iter()
+            .position(|l| l.trim_end() == "  available:")?;
+    let mut end = available_at + 1;
+    while end < lines.len() && lines[end].starts_with("  - ") {
+        end += 1;
+    }
+    let present: Vec<&str> = lines[available_at + 1..end]
+        .iter()
+        .map(|l| l.trim_start_matches("  - ").trim())
+        .collect();
+    let mut out: Vec<String> = lines[..end].iter().map(|l| (*l).to_owned()).collect();
+    for a in agents {
+        if !present.contains(&a.key) {
+            out.push(format!("  - {}", a.key));
+        }
+    }
+    out.extend(lines[end..].iter().map(|l| (*l).to_owned()));
+    let mut joined = out.join("\n");
+    if text.ends_with('\n') {
+        joined.push('\n');
+    }
+    Some(joined)
 }
 
 /// Whether a `git` executable is on `PATH` (looked up, never run), for config.yaml's `vcs` key.

@@ -146,6 +146,15 @@ pub fn create(cwd: &Path, opts: &CreateOptions) -> Result<Created, Failure> {
     let _lock = lock_file(&lock_path)
         .map_err(|e| Failure::simple(io_error("mission::lock", &lock_path, &e)))?;
 
+    // Missions with this slug already (under another number): say so; a new number is made, as
+    // 3.1.1 did.
+    let existing: Vec<String> = crate::project::list_missions(&root)
+        .into_iter()
+        .filter(|m| {
+            m.split_once('-')
+                .is_some_and(|(n, rest)| rest == opts.slug && n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .collect();
     let (number, dir) = claim_dir(&root, &opts.slug)?;
     let mission_number = format!("{number:03}");
     let mission_slug = format!("{mission_number}-{}", opts.slug);
@@ -165,6 +174,33 @@ pub fn create(cwd: &Path, opts: &CreateOptions) -> Result<Created, Failure> {
         spec_committed: false,
         warnings: Vec::new(),
     };
+    if !existing.is_empty() {
+        created.warnings.push(
+            Diag::warning(
+                "mission::slug-exists",
+                format!(
+                    "a mission named `{}` exists already ({}); this one is {}",
+                    opts.slug,
+                    existing.join(", "),
+                    created.mission_slug
+                ),
+            )
+            .with_help(
+                "to work on the existing mission, write its spec.md instead of creating another",
+            ),
+        );
+    }
+    // A clone without the project files is not a project: warn while they are not committed.
+    let tracked = git::run(&root, &["ls-files", "--", ".kittify/config.yaml"]).unwrap_or_default();
+    if tracked.trim().is_empty() {
+        created.warnings.push(
+            Diag::warning(
+                "mission::project-untracked",
+                ".kittify/ is not tracked by git: a clone of this repository is not a spec-kitty project (and CI's `spec-kitty lint` fails there)",
+            )
+            .with_help("commit the project files: `git add .kittify .gitignore .gitattributes && git commit -m 'spec-kitty project'`"),
+        );
+    }
     if let Err(e) = write_files(&created) {
         let _ = std::fs::remove_dir_all(&dir);
         return Err(e);

@@ -455,10 +455,7 @@ fn rerun_in_an_initialised_directory_changes_nothing() {
             project.clone(),
             vec!["init", "--ai", "codex", "--non-interactive"],
         ),
-        (
-            project.clone(),
-            vec!["init", ".", "--ai", "claude,gemini", "--yes"],
-        ),
+        (project.clone(), vec!["init", ".", "--ai", "codex", "--yes"]),
         (project.clone(), vec!["init", "--non-interactive"]),
         (
             sb.work(),
