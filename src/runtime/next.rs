@@ -338,8 +338,16 @@ fn planning_prompt(step: &str, mission: &MissionRef) -> String {
         "tasks_outline" => "/spec-kitty.tasks-outline",
         _ => "/spec-kitty.tasks-packages",
     };
+    let exists = if step == "specify" {
+        format!(
+            " The mission exists already: write kitty-specs/{slug}/spec.md in place; do not run `spec-kitty agent mission create` again.",
+            slug = mission.slug
+        )
+    } else {
+        String::new()
+    };
     format!(
-        "# {step} ({slug})\n\nRun `{slash}` for mission {slug} (kitty-specs/{slug}/), then report with `spec-kitty next --agent <name> --mission {slug} --result success`.\n",
+        "# {step} ({slug})\n\nRun `{slash}` for mission {slug} (kitty-specs/{slug}/), then report with `spec-kitty next --agent <name> --mission {slug} --result success`.{exists}\n",
         slug = mission.slug
     )
 }
