@@ -10,6 +10,7 @@ use super::output;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LintFormat {
+    #[value(alias = "text")]
     Human,
     Json,
     Github,
@@ -90,6 +91,7 @@ pub fn run(mut args: LintArgs) -> ExitCode {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LanesFormat {
+    #[value(alias = "human")]
     Text,
     Json,
     Dot,
