@@ -317,7 +317,10 @@ fn open_runs_the_browser_command_with_the_url() {
     let v: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["opened"], true);
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !seen.exists() && Instant::now() < deadline {
+    // The shell creates the file before `echo` writes to it: wait for the line, not the file.
+    while std::fs::read_to_string(&seen).map_or(true, |s| !s.ends_with('\n'))
+        && Instant::now() < deadline
+    {
         std::thread::sleep(Duration::from_millis(20));
     }
     let url = std::fs::read_to_string(&seen).expect("browser ran");
