@@ -16,7 +16,7 @@ use crate::project::{MissionRef, rel_path};
 use crate::runtime::board::{self, MoveOptions};
 use crate::runtime::review_range::{ReviewContext, base_record, review_context};
 use crate::runtime::workspace::{self, Workspace, WorkspaceKind};
-use crate::runtime::wp_meta::{owned_globs, wp_dependencies, wp_file};
+use crate::runtime::wp_meta::{owned_globs, wp_file};
 use crate::support::diagnostics::{Diag, Failure};
 use crate::support::git;
 use crate::support::util::UtcTime;
@@ -371,18 +371,14 @@ pub fn implement(
     let entry = b.pick(picked.as_deref().or(wp), "planned")?;
     let wp = entry.id.clone();
     // Never hand a WP another agent is working on to a second one.
-    let (events_now, _) =
-        status::read_events(&mission.dir.join(status::EVENTS_FILE)).unwrap_or_default();
-    let (_, states) = status::reduce(&events_now);
-    if let Some(s) = states.get(&wp)
-        && matches!(s.lane.as_str(), "claimed" | "in_progress")
-        && s.actor != agent
-        && s.actor != "finalize-tasks"
+    if matches!(entry.lane.as_str(), "claimed" | "in_progress")
+        && entry.actor != agent
+        && entry.actor != "finalize-tasks"
     {
         // The same refusal move-task gives under the lock, given early so no workspace is made.
         return Err(fail(
             "status::claimed-by-other",
-            format!("{wp} is already {} by {}", s.lane, s.actor),
+            format!("{wp} is already {} by {}", entry.lane, entry.actor),
             "pick another work package (`spec-kitty next --agent <name>` finds one), or ask the holder to release it".into(),
         ));
     }
@@ -390,28 +386,13 @@ pub fn implement(
         return Err(fail("action::wrong-lane", format!("{wp} is in lane '{}', it cannot be implemented now", entry.lane), "only planned, claimed, in_progress, for_review, approved or blocked WPs can be (re)started".into()));
     }
     let mut warnings = Vec::new();
-    let deps = wp_dependencies(&mission.dir, &wp);
-    let unmet: Vec<String> = deps
-        .iter()
-        .filter(|d| {
-            !matches!(
-                states.get(*d).map(|s| s.lane.as_str()),
-                Some("approved" | "done")
-            )
-        })
-        .cloned()
-        .collect();
+    let sched = crate::runtime::schedule::Schedule::from_board(root, mission, &b);
+    let deps = sched.view(&wp).map(|w| w.deps.clone()).unwrap_or_default();
+    let pending = sched.unmet_deps(&wp);
+    let unmet: Vec<String> = pending.iter().map(|(d, _)| d.clone()).collect();
     let starting = matches!(entry.lane.as_str(), "planned" | "claimed" | "blocked");
     if !unmet.is_empty() && starting {
-        let listed: Vec<String> = unmet
-            .iter()
-            .map(|d| {
-                format!(
-                    "{d} ({})",
-                    states.get(d).map_or("planned", |s| s.lane.as_str())
-                )
-            })
-            .collect();
+        let listed: Vec<String> = pending.iter().map(|(d, l)| format!("{d} ({l})")).collect();
         if !force {
             return Err(fail(
                 "status::dependencies-pending",

@@ -128,9 +128,15 @@ pub fn write_failures(root: &Path, slug: &str, failures: &[FailureRecord]) -> Re
 }
 
 impl Schedule {
-    /// Reads the mission's board, status log, lanes and failure records.
+    /// Reads the mission's board, status log and failure records.
     pub fn load(root: &Path, mission: &MissionRef) -> Result<Schedule, Failure> {
         let b = board::board(root, mission)?;
+        Ok(Schedule::from_board(root, mission, &b))
+    }
+
+    /// The schedule of a board already read (its lanes, holders, execution lanes and
+    /// dependencies), with the implementers and agents from the status log and the failure records.
+    pub fn from_board(root: &Path, mission: &MissionRef, b: &board::Board) -> Schedule {
         let (events, _) =
             status::read_events(&mission.dir.join(status::EVENTS_FILE)).unwrap_or_default();
         let (ordered, _) = status::reduce(&events);
@@ -144,8 +150,6 @@ impl Schedule {
                 }
             }
         }
-        let manifest =
-            crate::compiler::lanes_manifest::load_manifest(&mission.dir, &mission.slug).ok();
         let wps = b
             .wps
             .iter()
@@ -154,28 +158,24 @@ impl Schedule {
                 lane: w.lane.clone(),
                 actor: w.actor.clone(),
                 implementer: implementer.get(w.id.as_str()).map(|a| (*a).to_owned()),
-                deps: crate::runtime::wp_meta::wp_dependencies(&mission.dir, &w.id),
-                lane_id: manifest.as_ref().and_then(|m| {
-                    m.lanes
-                        .iter()
-                        .find(|l| l.wp_ids.contains(&w.id))
-                        .map(|l| l.lane_id.clone())
-                }),
+                deps: w.deps.clone(),
+                lane_id: w.lane_id.clone(),
             })
             .collect();
-        Ok(Schedule {
+        Schedule {
             wps,
             agents,
             failures: read_failures(root, &mission.slug),
-        })
+        }
     }
 
-    fn wp(&self, id: &str) -> Option<&WpView> {
+    /// One WP, by id.
+    pub fn view(&self, id: &str) -> Option<&WpView> {
         self.wps.iter().find(|w| w.id == id)
     }
 
     fn lane_of(&self, id: &str) -> &str {
-        self.wp(id).map_or("planned", |w| w.lane.as_str())
+        self.view(id).map_or("planned", |w| w.lane.as_str())
     }
 
     /// Whether any agent other than `me` has taken part in the mission.
@@ -185,7 +185,7 @@ impl Schedule {
 
     /// Dependencies of `wp` that are not approved or done, with their lanes.
     pub fn unmet_deps(&self, wp: &str) -> Vec<(String, String)> {
-        self.wp(wp)
+        self.view(wp)
             .map(|w| {
                 w.deps
                     .iter()
@@ -221,21 +221,16 @@ impl Schedule {
             {
                 return Some(f);
             }
-            if let Some(w) = self.wp(&id) {
+            if let Some(w) = self.view(&id) {
                 stack.extend(w.deps.iter().cloned());
             }
         }
         None
     }
 
-    /// The failure `me` reported and has not cleared.
-    pub fn failure_of(&self, me: &str) -> Option<&FailureRecord> {
-        self.failures.iter().find(|f| f.agent == me)
-    }
-
     /// Whether `me` may review `wp`: not its implementer, unless no other agent has taken part.
     pub fn may_review(&self, wp: &str, me: &str) -> bool {
-        let implementer = self.wp(wp).and_then(|w| w.implementer.as_deref());
+        let implementer = self.view(wp).and_then(|w| w.implementer.as_deref());
         implementer != Some(me) || me.is_empty() || !self.others_present(me)
     }
 
@@ -249,11 +244,6 @@ impl Schedule {
                 && matches!(o.lane.as_str(), "claimed" | "in_progress")
                 && o.actor != me
         })
-    }
-
-    /// One WP, by id.
-    pub fn view(&self, id: &str) -> Option<&WpView> {
-        self.wp(id)
     }
 
     /// The rule.

@@ -1,5 +1,6 @@
-//! Facts a WP's prompt file declares: where it is, its dependencies and its `owned_files`, read
-//! from the frontmatter finalize wrote.
+//! Facts a WP's prompt file declares that the board does not carry: where the file is and its
+//! `owned_files`, read from the frontmatter finalize wrote. (Its dependencies, execution lane and
+//! holder are on the board: `board::view`.)
 
 use std::path::{Path, PathBuf};
 
@@ -15,17 +16,6 @@ pub fn wp_file(mission_dir: &Path, wp: &str) -> Option<PathBuf> {
         .collect();
     names.sort();
     names.first().map(|n| mission_dir.join("tasks").join(n))
-}
-
-/// The WP's dependencies from its frontmatter (finalize wrote the resolved list there).
-pub fn wp_dependencies(mission_dir: &Path, wp: &str) -> Vec<String> {
-    wp_file(mission_dir, wp)
-        .and_then(|p| std::fs::read_to_string(&p).ok().map(|t| (p, t)))
-        .and_then(|(p, t)| {
-            crate::compiler::tasks::frontmatter::WpFile::parse(&p.display().to_string(), "", t).ok()
-        })
-        .and_then(|f| f.meta.dependencies)
-        .unwrap_or_default()
 }
 
 /// The WP's `owned_files` globs from its frontmatter.

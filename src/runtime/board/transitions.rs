@@ -202,7 +202,7 @@ pub fn move_task(
             ));
         }
     }
-    let sched = crate::runtime::schedule::Schedule::load(root, mission)?;
+    let sched = crate::runtime::schedule::Schedule::from_board(root, mission, &b);
     if !opts.force && matches!(to, "claimed" | "in_progress") {
         let unmet = sched.unmet_deps(&wp);
         if !unmet.is_empty() {
@@ -572,9 +572,7 @@ pub fn dependent_alert(root: &Path, mission: &MissionRef, wp: &str) -> Vec<Strin
             matches!(
                 canonical_lane(&w.lane),
                 Some("planned" | "claimed" | "in_progress")
-            ) && crate::runtime::wp_meta::wp_dependencies(&mission.dir, &w.id)
-                .iter()
-                .any(|d| d == wp)
+            ) && w.deps.iter().any(|d| d == wp)
         })
         .collect();
     if incomplete.is_empty() {
