@@ -83,26 +83,27 @@ pub fn is_transient(path: &str) -> bool {
 /// `git status --porcelain -- paths...` (paths relative to `root`; all of them when none are
 /// given), without the temporary files of atomic writes.
 pub fn status_porcelain(root: &Path, paths: &[String]) -> Result<String, GitError> {
-    let mut args = vec!["status", "--porcelain", "--untracked-files=all", "--"];
+    run(root, &status_args(&["status", "--porcelain"], paths))
+}
+
+/// `git status` arguments with untracked files listed one by one, limited to `paths` (all when
+/// none), without the temporary files of atomic writes.
+fn status_args<'a>(head: &[&'a str], paths: &'a [String]) -> Vec<&'a str> {
+    let mut args = head.to_vec();
+    args.extend(["--untracked-files=all", "--"]);
     args.extend(paths.iter().map(String::as_str));
     if paths.is_empty() {
         args.push(".");
     }
     args.push(TRANSIENT_EXCLUDE);
-    run(root, &args)
+    args
 }
 
 /// The paths (relative to `root`) with uncommitted or untracked changes under `paths`, from `git
 /// status --porcelain -z` (renames give their new path), without the temporary files of atomic
 /// writes.
 pub fn changed_paths(root: &Path, paths: &[String]) -> Result<Vec<String>, GitError> {
-    let mut args = vec!["status", "--porcelain", "-z", "--untracked-files=all", "--"];
-    args.extend(paths.iter().map(String::as_str));
-    if paths.is_empty() {
-        args.push(".");
-    }
-    args.push(TRANSIENT_EXCLUDE);
-    let out = run(root, &args)?;
+    let out = run(root, &status_args(&["status", "--porcelain", "-z"], paths))?;
     let mut found = Vec::new();
     let mut fields = out.split('\0');
     while let Some(entry) = fields.next() {
