@@ -5,7 +5,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
-use super::{DepSource, Loaded, Resolution, WpPlan, list, owners_from_plans};
+use super::plan::owners_from_plans;
+use super::{DepSource, Loaded, Resolution, WpPlan};
 use crate::compiler::graph::{
     DepMap, cycles_as_311, cyclic_components, reference_errors, sort_wps,
 };
@@ -232,8 +233,14 @@ pub(crate) fn requirement_mapping(
         "unmapped_functional_requirements".into(),
         strings(&unmapped),
     );
-    payload.insert("dependencies_parsed".into(), super::map_json(parsed));
-    payload.insert("requirement_refs_parsed".into(), super::refs_json(refs));
+    payload.insert(
+        "dependencies_parsed".into(),
+        super::report::map_json(parsed),
+    );
+    payload.insert(
+        "requirement_refs_parsed".into(),
+        super::report::refs_json(refs),
+    );
 
     let mut diags = Vec::new();
     for id in &missing {
@@ -568,4 +575,9 @@ pub(crate) fn duplicates(loaded: &Loaded) -> Vec<Diag> {
         }
     }
     out
+}
+
+/// Renders a WP list as 3.1.1 printed lists in messages.
+fn list(items: &[String]) -> String {
+    crate::support::util::py_list(items)
 }

@@ -1,0 +1,134 @@
+//! Stage 4, validate: every check in 3.1.1's order, stopping at the first that fails, then
+//! ownership and lanes.
+
+use std::collections::HashMap;
+
+use super::checks;
+use super::load::Loaded;
+use super::plan::WpPlan;
+use super::resolve::Resolution;
+use crate::compiler::graph::{DepMap, wp_cmp};
+use crate::compiler::lanes::{self, LanePlan, WpOwnership};
+use crate::compiler::ownership;
+use crate::support::diagnostics::{Diag, Failure};
+
+/// What validation established: the JSON `ownership_warnings`, and the lanes (when there are WP
+/// sections and ownership manifests).
+pub(crate) struct Validated {
+    pub ownership_warnings: Vec<String>,
+    pub lanes: Option<LanePlan>,
+}
+
+/// Every check in 3.1.1's order, stopping at the first that fails, then the lanes.
+pub(crate) fn validate(
+    loaded: &mut Loaded,
+    parsed: &DepMap,
+    resolution: &Resolution,
+    refs: &[(String, Vec<String>)],
+    plans: &[WpPlan],
+) -> Result<Validated, Failure> {
+    let early = (|| {
+        if !resolution.map.is_empty() {
+            checks::cycles(loaded, resolution)?;
+            checks::references(loaded, resolution)?;
+        }
+        checks::requirement_mapping(loaded, parsed, refs)?;
+        checks::disagreements(loaded, resolution)
+    })();
+    if let Err(mut f) = early {
+        // An undecodable WP file would stop the run next; say so now.
+        f.diagnostics.extend(
+            loaded
+                .undecodable
+                .iter()
+                .flat_map(|(_, u)| u.diagnostics.iter().cloned()),
+        );
+        return Err(f);
+    }
+    checks::undecodable(loaded)?;
+    let (owners, ownership_warnings) = ownership_stage(loaded, plans, &resolution.map)?;
+    let lanes = lane_stage(loaded, resolution, &owners)?;
+    Ok(Validated {
+        ownership_warnings,
+        lanes,
+    })
+}
+
+/// The ownership stage: overlap and surface checks, then the warnings 3.1.1 gave (broad fallback,
+/// globs that match nothing, mode mismatches). Returns the manifests and the JSON
+/// `ownership_warnings`; the warnings are also added to `loaded.warnings` as diagnostics.
+pub(crate) fn ownership_stage(
+    loaded: &mut Loaded,
+    plans: &[WpPlan],
+    deps: &DepMap,
+) -> Result<(HashMap<String, WpOwnership>, Vec<String>), Failure> {
+    let mut json_warnings: Vec<String> = Vec::new();
+    let mut diags: Vec<Diag> = Vec::new();
+    for (wp, plan) in loaded.wps.iter().zip(plans) {
+        if plan.broad_fallback {
+            json_warnings.push(ownership::BROAD_FALLBACK_WARNING.to_owned());
+            diags.push(
+                Diag::warning(
+                    "ownership::broad-fallback",
+                    format!("{}: {}", wp.id, ownership::BROAD_FALLBACK_WARNING),
+                )
+                .at(
+                    &wp.file.source,
+                    wp.file.yaml.start..wp.file.yaml.start,
+                    "no `owned_files` here",
+                )
+                .with_help("list the files this WP writes in `owned_files`"),
+            );
+        }
+    }
+    let owners = checks::ownership(loaded, plans, deps)?;
+    // One warning per glob, located at the glob itself; renderers group them (a glob for files a
+    // WP will create matches nothing yet, which is normal for new code).
+    for (wp, glob, msg) in checks::zero_match_globs(loaded, &owners)? {
+        let mut d = Diag::warning(ownership::GLOB_MATCHES_NOTHING, msg.clone()).with_help(
+            "normal for files the WP will create; otherwise check the glob's spelling and directory",
+        );
+        if let Some(w) = loaded.wp(&wp)
+            && let Some(span) = w
+                .file
+                .value_span("owned_files", &glob)
+                .or_else(|| w.file.key_span("owned_files"))
+        {
+            d = d.at(&w.file.source, span, format!("{wp}  {glob}"));
+        }
+        diags.push(d);
+        json_warnings.push(msg);
+    }
+    for (wp, o) in owners_sorted(&owners) {
+        if let Some(w) = ownership::mode_warning(wp, &o.execution_mode, &o.owned_files) {
+            diags.push(Diag::warning("ownership::mode-mismatch", w).with_help(
+                "planning_artifact WPs own planning files (kitty-specs/, docs/); code_change WPs own files under src/ or tests/",
+            ));
+        }
+    }
+    loaded.warnings.extend(diags);
+    Ok((owners, json_warnings))
+}
+
+/// Lanes, when there are both manifests and a dependency map.
+pub(crate) fn lane_stage(
+    loaded: &Loaded,
+    resolution: &Resolution,
+    owners: &HashMap<String, WpOwnership>,
+) -> Result<Option<LanePlan>, Failure> {
+    if owners.is_empty() || resolution.map.is_empty() {
+        return Ok(None);
+    }
+    lanes::compute(&resolution.map, owners, loaded.lane_strategy)
+        .map(Some)
+        .map_err(|e| match e {
+            lanes::LaneError::MissingManifest(e) => checks::missing_manifest(loaded, &e),
+            lanes::LaneError::Cycle(c) => checks::lane_cycle(&c),
+        })
+}
+
+fn owners_sorted(owners: &HashMap<String, WpOwnership>) -> Vec<(&String, &WpOwnership)> {
+    let mut v: Vec<_> = owners.iter().collect();
+    v.sort_by(|a, b| wp_cmp(a.0, b.0));
+    v
+}
