@@ -52,6 +52,12 @@ pub fn run(root: &Path, args: &[&str]) -> Result<String, GitError> {
 
 /// The branch checked out in `root`, or `None` on a detached HEAD or outside git.
 pub fn current_branch(root: &Path) -> Option<String> {
+    // Read from HEAD when the case is plain (the common one); git answers the rest.
+    match crate::support::git_head::read(root) {
+        Some(crate::support::git_head::Head::Branch(b)) => return Some(b),
+        Some(_) => return None,
+        None => {}
+    }
     run(root, &["branch", "--show-current"])
         .ok()
         .map(|s| s.trim().to_owned())

@@ -3,6 +3,7 @@
 
 pub mod diagnostics;
 pub mod git;
+pub mod git_head;
 pub mod interrupt;
 pub mod pyjson;
 pub mod utf8;

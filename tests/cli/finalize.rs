@@ -1208,3 +1208,59 @@ fn an_interrupt_at_any_moment_leaves_nothing_or_everything() {
         }
     }
 }
+
+/// The branch line of a `--validate-only` run in `dir`.
+fn branch_line(dir: &Path) -> String {
+    let out = spec_kitty(dir)
+        .env("SPECIFY_REPO_ROOT", dir)
+        .args([
+            "agent",
+            "mission",
+            "finalize-tasks",
+            "--mission",
+            "001-m",
+            "--validate-only",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn the_branch_is_the_one_git_reports_checked_out() {
+    let p = two_wp_project();
+    git(p.root(), &["checkout", "-q", "-b", "feature/x-1"]);
+    assert_eq!(
+        branch_line(p.root()),
+        "Branch: feature/x-1 (target for this mission)"
+    );
+    // A linked worktree (made the project root) has a HEAD of its own.
+    let wt = p.root().join(".worktrees/other");
+    git(
+        p.root(),
+        &[
+            "worktree",
+            "add",
+            "-q",
+            "-b",
+            "lane/b",
+            wt.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(branch_line(&wt), "Branch: lane/b (target for this mission)");
+    assert_eq!(
+        branch_line(p.root()),
+        "Branch: feature/x-1 (target for this mission)"
+    );
+    // A detached HEAD plans for main, as 3.1.1 did.
+    git(p.root(), &["checkout", "-q", "--detach"]);
+    assert_eq!(
+        branch_line(p.root()),
+        "Branch: main (target for this mission)"
+    );
+}
