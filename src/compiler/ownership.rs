@@ -8,9 +8,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::support::pattern::Pattern;
 
 use crate::support::utf8::surrogateescape_chars;
 use crate::support::util::{py_list, py_str};
@@ -20,32 +19,23 @@ pub const CODE_CHANGE: &str = "code_change";
 /// `planning_artifact`.
 pub const PLANNING_ARTIFACT: &str = "planning_artifact";
 
-#[allow(clippy::unwrap_used)] // constant patterns, covered by tests
-fn re(p: &str) -> Regex {
-    Regex::new(p).unwrap()
-}
-
-static PLANNING_SIGNALS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
-        r"\bkitty-specs/",
-        r"\bspec\.md\b",
-        r"\bplan\.md\b",
-        r"\btasks\.md\b",
-        r"\bdata-model\.md\b",
-        r"\bquickstart\.md\b",
-    ]
-    .into_iter()
-    .map(re)
-    .collect()
-});
-static CODE_SIGNALS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [r"\bsrc/", r"\btests?/", r"\.py\b", r"\.ts\b", r"\.js\b"]
-        .into_iter()
-        .map(re)
-        .collect()
-});
-static PATH_MENTION: LazyLock<Regex> =
-    LazyLock::new(|| re(r#"(src|tests?|kitty-specs|docs)/[^\s`'")\]>]+"#));
+// None of these can match a line break, so they run line by line (see `Pattern`).
+static PLANNING_SIGNALS: [Pattern; 6] = [
+    Pattern::new(r"\bkitty-specs/"),
+    Pattern::new(r"\bspec\.md\b"),
+    Pattern::new(r"\bplan\.md\b"),
+    Pattern::new(r"\btasks\.md\b"),
+    Pattern::new(r"\bdata-model\.md\b"),
+    Pattern::new(r"\bquickstart\.md\b"),
+];
+static CODE_SIGNALS: [Pattern; 5] = [
+    Pattern::new(r"\bsrc/"),
+    Pattern::new(r"\btests?/"),
+    Pattern::new(r"\.py\b"),
+    Pattern::new(r"\.ts\b"),
+    Pattern::new(r"\.js\b"),
+];
+static PATH_MENTION: Pattern = Pattern::new(r#"(src|tests?|kitty-specs|docs)/[^\s`'")\]>]+"#);
 
 /// The code of the warning for an `owned_files` glob that matches no file (yet).
 pub const GLOB_MATCHES_NOTHING: &str = "ownership::glob-matches-nothing";
@@ -53,8 +43,8 @@ pub const GLOB_MATCHES_NOTHING: &str = "ownership::glob-matches-nothing";
 /// Infers `execution_mode` from a WP file's full text: planning iff some planning-file signal and
 /// no code signal occurs.
 pub fn infer_execution_mode(raw: &str) -> &'static str {
-    let planning = PLANNING_SIGNALS.iter().any(|r| r.is_match(raw));
-    let code = CODE_SIGNALS.iter().any(|r| r.is_match(raw));
+    let planning = PLANNING_SIGNALS.iter().any(|r| r.is_match_by_line(raw));
+    let code = CODE_SIGNALS.iter().any(|r| r.is_match_by_line(raw));
     if planning && !code {
         PLANNING_ARTIFACT
     } else {
@@ -71,7 +61,11 @@ pub fn infer_owned_files(raw: &str, slug: &str) -> (Vec<String>, bool) {
     if infer_execution_mode(raw) == PLANNING_ARTIFACT {
         return (vec![format!("kitty-specs/{slug}/**")], false);
     }
-    let mentions: BTreeSet<&str> = PATH_MENTION.find_iter(raw).map(|m| m.as_str()).collect();
+    let mentions: BTreeSet<&str> = PATH_MENTION
+        .find_all_by_line(raw)
+        .into_iter()
+        .map(|r| &raw[r])
+        .collect();
     let mut kept: Vec<String> = Vec::new();
     for m in mentions {
         let last = m.rsplit('/').next().unwrap_or("");

@@ -4,20 +4,18 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::support::pattern::Pattern;
 
 /// `\b(?:FR|NFR|C)-\d+\b`, case-insensitive, with Unicode word boundaries and digits as Python's
-/// `re` module had them.
-static REQ_ID: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
-    Regex::new(r"(?i)\b(?:FR|NFR|C)-\d+\b").unwrap()
-});
+/// `re` module had them. An id never spans a line, so it is matched line by line.
+static REQ_ID: Pattern = Pattern::new(r"(?i)\b(?:FR|NFR|C)-\d+\b");
 
 /// The same pattern as RE2 ran it for 3.1.1's tasks.md reference lines: ASCII word boundaries and
-/// digits (`FR-001é` is an id here, not in spec.md).
-static REQ_ID_ASCII: LazyLock<Regex> = LazyLock::new(|| {
+/// digits (`FR-001é` is an id here, not in spec.md). `regex-lite`'s classes are ASCII-only, and
+/// none of these letters has a non-ASCII case partner, so it is exactly RE2's pattern.
+static REQ_ID_ASCII: LazyLock<regex_lite::Regex> = LazyLock::new(|| {
     #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
-    Regex::new(r"(?i)(?-u:\b)(?:FR|NFR|C)-[0-9]+(?-u:\b)").unwrap()
+    regex_lite::Regex::new(r"(?i)\b(?:FR|NFR|C)-[0-9]+\b").unwrap()
 });
 
 /// Every requirement id in a tasks.md reference line, with RE2's ASCII semantics.
@@ -31,8 +29,9 @@ pub fn find_ids_ascii(text: &str) -> Vec<(String, Range<usize>)> {
 /// Every requirement id in `text`, upper-cased, with its byte range, in order (duplicates kept).
 pub fn find_ids(text: &str) -> Vec<(String, Range<usize>)> {
     REQ_ID
-        .find_iter(text)
-        .map(|m| (m.as_str().to_uppercase(), m.range()))
+        .find_all_by_line(text)
+        .into_iter()
+        .map(|r| (text[r.clone()].to_uppercase(), r))
         .collect()
 }
 

@@ -6,9 +6,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
-use std::sync::LazyLock;
 
-use regex::Regex;
+use crate::support::pattern::Pattern;
 
 use crate::compiler::lanes::{Lane, LanePlan};
 
@@ -241,10 +240,8 @@ fn modules(scope: &[String]) -> BTreeSet<String> {
     out
 }
 
-static TEST_FILE: LazyLock<Regex> = LazyLock::new(|| {
-    #[allow(clippy::unwrap_used)] // a constant pattern
-    Regex::new(r"(?i)tests?/[\w/]*test_\w+").unwrap()
-});
+/// A test file named in a WP body; it never spans a line.
+static TEST_FILE: Pattern = Pattern::new(r"(?i)tests?/[\w/]*test_\w+");
 
 fn test_refs(lane: &Lane, body: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -260,7 +257,12 @@ fn test_refs(lane: &Lane, body: &str) -> BTreeSet<String> {
             }
         }
     }
-    out.extend(TEST_FILE.find_iter(body).map(|m| m.as_str().to_owned()));
+    out.extend(
+        TEST_FILE
+            .find_all_by_line(body)
+            .into_iter()
+            .map(|r| body[r].to_owned()),
+    );
     out
 }
 

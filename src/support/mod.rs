@@ -5,6 +5,7 @@ pub mod diagnostics;
 pub mod git;
 pub mod git_head;
 pub mod interrupt;
+pub mod pattern;
 pub mod pyjson;
 pub mod utf8;
 pub mod util;

@@ -9,8 +9,6 @@
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use regex::Regex;
-
 use yaml_serde::Value;
 
 use super::keys::{KeyBlock, is_wp_id, line_end, locate_keys, next_line};
@@ -455,12 +453,14 @@ impl WpFile {
 
 /// 3.1.1's raw key checks, `^\s*key\s*:` with MULTILINE, ran on RE2: ASCII whitespace, which
 /// may span lines.
-static RAW_DEPENDENCIES: LazyLock<Regex> = LazyLock::new(|| raw_key("dependencies"));
-static RAW_REQUIREMENT_REFS: LazyLock<Regex> = LazyLock::new(|| raw_key("requirement_refs"));
+/// (ASCII classes only, so `regex-lite` runs them exactly.)
+static RAW_DEPENDENCIES: LazyLock<regex_lite::Regex> = LazyLock::new(|| raw_key("dependencies"));
+static RAW_REQUIREMENT_REFS: LazyLock<regex_lite::Regex> =
+    LazyLock::new(|| raw_key("requirement_refs"));
 
-fn raw_key(key: &str) -> Regex {
+fn raw_key(key: &str) -> regex_lite::Regex {
     #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
-    Regex::new(&format!(r"(?m)^[\t\n\x0C\r ]*{key}[\t\n\x0C\r ]*:")).unwrap()
+    regex_lite::Regex::new(&format!(r"(?m)^[\t\n\x0C\r ]*{key}[\t\n\x0C\r ]*:")).unwrap()
 }
 
 fn strip_location(msg: &str) -> String {

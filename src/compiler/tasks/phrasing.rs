@@ -3,30 +3,22 @@
 //! headings. finalize keeps 3.1.1's reading (no dependency, no section) and warns; `lint` reports
 //! the same warnings with the fix.
 
-use std::sync::LazyLock;
-
-use regex::Regex;
-
 use crate::support::diagnostics::{Diag, Source};
+use crate::support::pattern::Pattern;
 
-static DEPENDS_ON_COLON: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?i)\bdepends?\s+on\s*:").ok());
-static DECLARATION: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"(?i)\bdepends?\s+on\b|\bdependencies\b").ok());
-static WP_TOKEN: LazyLock<Option<Regex>> = LazyLock::new(|| Regex::new(r"(?i)\bwp\d{2,}\b").ok());
-static NUMBERED_HEADING: LazyLock<Option<Regex>> =
-    LazyLock::new(|| Regex::new(r"^#{2,4}[ \t]+Work Package[ \t]+(\d+)\b").ok());
+static DEPENDS_ON_COLON: Pattern = Pattern::new(r"(?i)\bdepends?\s+on\s*:");
+static DECLARATION: Pattern = Pattern::new(r"(?i)\bdepends?\s+on\b|\bdependencies\b");
+static WP_TOKEN: Pattern = Pattern::new(r"(?i)\bwp\d{2,}\b");
+static NUMBERED_HEADING: Pattern = Pattern::new(r"^#{2,4}[ \t]+Work Package[ \t]+(\d+)\b");
 
 /// The warnings for one tasks.md.
 pub fn warnings(src: &Source) -> Vec<Diag> {
-    let (Some(colon), Some(decl), Some(token), Some(heading)) = (
-        DEPENDS_ON_COLON.as_ref(),
-        DECLARATION.as_ref(),
-        WP_TOKEN.as_ref(),
-        NUMBERED_HEADING.as_ref(),
-    ) else {
-        return Vec::new();
-    };
+    let (colon, decl, token, heading) = (
+        &DEPENDS_ON_COLON,
+        &DECLARATION,
+        &WP_TOKEN,
+        &NUMBERED_HEADING,
+    );
     let text: &str = &src.text;
     let mut out = Vec::new();
     let mut start = 0;
@@ -38,29 +30,27 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
                     "lint::depends-on-colon",
                     "`Depends on:` with a colon declares no dependency (finalize reads `Depends on WP01` or `**Dependencies**: WP01`)",
                 )
-                .at(src, start + m.start()..start + m.end(), "no dependency is read here")
+                .at(src, start + m.start..start + m.end, "no dependency is read here")
                 .with_help("drop the colon (`Depends on WP01, WP02`) or write `**Dependencies**: WP01, WP02`"),
             );
         }
         if decl.is_match(body) {
-            for m in token.find_iter(body) {
-                let id = m.as_str();
+            for m in token.find_all(body) {
+                let id = &body[m.clone()];
                 if !id.starts_with("WP") {
                     out.push(
                         Diag::warning(
                             "lint::lowercase-wp-id",
                             format!("`{id}` is not read as a dependency: work package ids are upper case"),
                         )
-                        .at(src, start + m.start()..start + m.end(), "not a dependency")
+                        .at(src, start + m.start..start + m.end, "not a dependency")
                         .with_help(format!("write `{}`", id.to_ascii_uppercase())),
                     );
                 }
             }
         }
-        if let Some(c) = heading.captures(body)
-            && let Some(n) = c.get(1)
-        {
-            let number: u32 = n.as_str().parse().unwrap_or(0);
+        if let Some(n) = heading.capture(body, 1) {
+            let number: u32 = body[n].parse().unwrap_or(0);
             out.push(
                 Diag::warning(
                     "lint::work-package-number-heading",

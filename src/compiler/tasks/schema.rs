@@ -13,7 +13,6 @@
 
 use std::sync::LazyLock;
 
-use regex::Regex;
 use yaml_serde::{Mapping, Value};
 
 use super::keys::KeyBlock;
@@ -265,8 +264,9 @@ fn raw_value<'a>(text: &'a str, block: &KeyBlock) -> Option<&'a str> {
     (!v.is_empty()).then_some(v)
 }
 
-static RUAMEL: LazyLock<[(&'static str, Regex); 6]> = LazyLock::new(|| {
-    let re = |p: &str| Regex::new(p).expect("constant regex");
+/// ruamel.yaml's implicit resolvers. ASCII classes only, so `regex-lite` runs them exactly.
+static RUAMEL: LazyLock<[(&'static str, regex_lite::Regex); 6]> = LazyLock::new(|| {
+    let re = |p: &str| regex_lite::Regex::new(p).expect("constant regex");
     [
         ("boolean", re(r"^(?:true|True|TRUE|false|False|FALSE)$")),
         (
