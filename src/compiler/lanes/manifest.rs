@@ -1,8 +1,9 @@
 //! The lane plan as `lanes.json` and as the JSON summaries finalize and `lanes` print.
 
+use serde_json::{Map, Value};
+
 use super::LanePlan;
 use crate::support::util::py_json_indent;
-use serde_json::{Map, Value};
 
 impl LanePlan {
     /// Lane ids in order.

@@ -1,9 +1,10 @@
 //! How wide the lane graph is (the most lanes that can run at once) and the
 //! dependency questions the runtime asks of it.
 
+use std::collections::{BTreeSet, HashMap};
+
 use super::LanePlan;
 use crate::compiler::graph::DepMap;
-use std::collections::{BTreeSet, HashMap};
 
 /// The most lanes that can run at once: the largest set of lanes none of which depends on
 /// another, directly or not (the width of the lane graph, by Dilworth's theorem: lanes minus a

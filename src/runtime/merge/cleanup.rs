@@ -3,11 +3,10 @@
 
 use std::path::Path;
 
-use crate::project::rel_path;
-use crate::support::git;
-
 use super::preflight::worktree_changes;
 use super::{Options, Push, Report};
+use crate::project::rel_path;
+use crate::support::git;
 
 /// Removes lane worktrees and deletes lane branches and the mission branch, as the flags say. A
 /// worktree with uncommitted work, or a branch checked out somewhere or moved since the merge, is

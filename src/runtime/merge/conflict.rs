@@ -5,12 +5,11 @@ use std::path::Path;
 
 use serde_json::json;
 
+use super::{Lane, MergeState, Plan, Strategy, state};
 use crate::project::rel_path;
 use crate::support::diagnostics::{Diag, Failure};
 use crate::support::git;
 use crate::support::util::UtcTime;
-
-use super::{Lane, MergeState, Plan, Strategy, state};
 
 /// Records the stopped step and builds the diagnostic: the conflicting files and the commands that
 /// resolve the conflict where the work lives (a lane worktree), then `--resume`.

@@ -4,14 +4,13 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use super::target::{TargetStatus, is_finished, read_json_map, target_status};
+use super::{DoneWp, Options, Plan, git_fail};
 use crate::compiler::status::{self, Event};
 use crate::project::SPECS_DIR;
 use crate::support::diagnostics::Failure;
 use crate::support::git;
 use crate::support::util::UtcTime;
-
-use super::target::{TargetStatus, is_finished, read_json_map, target_status};
-use super::{DoneWp, Options, Plan, git_fail};
 
 /// Appends the done events to the log as it is in `landed` and commits log and snapshot on top of
 /// it. Returns the commit and the WPs moved.

@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use super::target::read_json_map;
+use super::{Lane, Options, Plan, Strategy, fail};
 use crate::compiler::lanes::PLANNING_LANE;
 use crate::project::{MissionRef, rel_path};
 use crate::support::diagnostics::Failure;
 use crate::support::git;
-
-use super::target::read_json_map;
-use super::{Lane, Options, Plan, Strategy, fail};
 
 /// Refuses to run anywhere but the main checkout (a lane worktree's branch is one of the things
 /// the merge moves and removes).

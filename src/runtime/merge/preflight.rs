@@ -5,12 +5,11 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use super::target::{TargetStatus, is_finished, read_json_map};
+use super::{Options, Plan, fail};
 use crate::project::{SPECS_DIR, rel_path};
 use crate::support::diagnostics::Failure;
 use crate::support::git;
-
-use super::target::{TargetStatus, is_finished, read_json_map};
-use super::{Options, Plan, fail};
 
 /// Refusals before anything is computed: unapproved WPs, no acceptance, missing lane branches,
 /// uncommitted work in lane worktrees.

@@ -5,11 +5,10 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::Plan;
 use crate::compiler::status::{self, Event};
 use crate::project::SPECS_DIR;
 use crate::support::git;
-
-use super::Plan;
 
 pub(super) fn read_json_map(text: Option<String>) -> Map<String, Value> {
     text.and_then(|t| serde_json::from_str::<Value>(&t).ok())
