@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::compiler::finalize;
-use crate::compiler::status::{self};
+use crate::compiler::status;
 use crate::compiler::tasks::frontmatter::WpFile;
 use crate::project::{MissionRef, rel_path};
 use crate::runtime::workspace::{self, WorkspaceKind};
