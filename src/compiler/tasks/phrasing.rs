@@ -24,7 +24,11 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
     let mut start = 0;
     for line in text.split_inclusive('\n') {
         let body = line.trim_end_matches(['\n', '\r']);
-        if let Some(m) = colon.find(body) {
+        // Both declaration patterns need "depend" and the heading needs "Work Package": lines
+        // without them (most) skip the patterns. No non-ASCII letter folds to d, e, p or n, so
+        // an ASCII case-insensitive search finds every line `(?i)` could match.
+        let declares = contains_ascii_ci(body, b"depend");
+        if let Some(m) = declares.then(|| colon.find(body)).flatten() {
             out.push(
                 Diag::warning(
                     "lint::depends-on-colon",
@@ -34,7 +38,7 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
                 .with_help("drop the colon (`Depends on WP01, WP02`) or write `**Dependencies**: WP01, WP02`"),
             );
         }
-        if decl.is_match(body) {
+        if declares && decl.is_match(body) {
             for m in token.find_all(body) {
                 let id = &body[m.clone()];
                 if !id.starts_with("WP") {
@@ -49,7 +53,10 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
                 }
             }
         }
-        if let Some(n) = heading.capture(body, 1) {
+        if let Some(n) = (body.starts_with("##") && body.contains("Work Package"))
+            .then(|| heading.capture(body, 1))
+            .flatten()
+        {
             let number: u32 = body[n].parse().unwrap_or(0);
             out.push(
                 Diag::warning(
@@ -63,4 +70,12 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
         start += line.len();
     }
     out
+}
+
+/// Whether `needle` (lower-case ASCII) occurs in `haystack`, ASCII case-insensitively.
+fn contains_ascii_ci(haystack: &str, needle: &[u8]) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle))
 }

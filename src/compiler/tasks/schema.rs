@@ -301,7 +301,20 @@ static RUAMEL: LazyLock<[(&'static str, regex_lite::Regex); 6]> = LazyLock::new(
 /// Whether ruamel.yaml (3.1.1's YAML reader, YAML 1.2) reads this plain scalar as something other
 /// than a string. Null is left out: both readers agree on it.
 pub fn ruamel_non_string(plain: &str) -> bool {
-    RUAMEL.iter().any(|(_, re)| re.is_match(plain))
+    may_resolve(plain) && RUAMEL.iter().any(|(_, re)| re.is_match(plain))
+}
+
+/// Whether a scalar starts as one of [`RUAMEL`]'s patterns can: a sign, digit or dot (numbers,
+/// timestamps, `.inf`, `.nan`), `t`/`T`/`f`/`F` (booleans), `<` (merge key) or `=` (value key).
+/// Most scalars (ids, titles, branch names) are strings at once.
+fn may_resolve(plain: &str) -> bool {
+    plain.as_bytes().first().is_some_and(|b| {
+        b.is_ascii_digit()
+            || matches!(
+                b,
+                b'+' | b'-' | b'.' | b't' | b'T' | b'f' | b'F' | b'<' | b'='
+            )
+    })
 }
 
 fn ruamel_kind(plain: &str) -> &'static str {

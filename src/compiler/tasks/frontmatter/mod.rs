@@ -7,7 +7,6 @@
 //! plain scalars unless they need single quotes), so a finalized file reads like 3.1.1's output.
 
 use std::ops::Range;
-use std::sync::LazyLock;
 
 use yaml_serde::Value;
 
@@ -300,8 +299,8 @@ impl WpFile {
                 .all(|k| matches!(k, Value::String(name) if keys.iter().any(|b| &b.key == name)));
         Ok(WpFile {
             file_name: file_name.to_owned(),
-            raw_has_dependencies: RAW_DEPENDENCIES.is_match(raw_region),
-            raw_has_requirement_refs: RAW_REQUIREMENT_REFS.is_match(raw_region),
+            raw_has_dependencies: has_raw_key(raw_region, "dependencies"),
+            raw_has_requirement_refs: has_raw_key(raw_region, "requirement_refs"),
             raw_end,
             mapping: map,
             block_layout,
@@ -460,16 +459,24 @@ impl WpFile {
     }
 }
 
-/// 3.1.1's raw key checks, `^\s*key\s*:` with MULTILINE, ran on RE2: ASCII whitespace, which
-/// may span lines.
-/// (ASCII classes only, so `regex-lite` runs them exactly.)
-static RAW_DEPENDENCIES: LazyLock<regex_lite::Regex> = LazyLock::new(|| raw_key("dependencies"));
-static RAW_REQUIREMENT_REFS: LazyLock<regex_lite::Regex> =
-    LazyLock::new(|| raw_key("requirement_refs"));
-
-fn raw_key(key: &str) -> regex_lite::Regex {
-    #[allow(clippy::unwrap_used)] // a constant pattern, covered by tests
-    regex_lite::Regex::new(&format!(r"(?m)^[\t\n\x0C\r ]*{key}[\t\n\x0C\r ]*:")).unwrap()
+/// 3.1.1's raw key check, `^\s*key\s*:` with MULTILINE, as RE2 ran it: ASCII whitespace, which
+/// may span lines. True when `key` occurs with only such whitespace between it and the start of
+/// a line before it, and only such whitespace between it and a colon after it.
+fn has_raw_key(text: &str, key: &str) -> bool {
+    let ws = |b: u8| matches!(b, b'\t' | b'\n' | 0x0C | b'\r' | b' ');
+    let bytes = text.as_bytes();
+    text.match_indices(key).any(|(i, _)| {
+        let before = bytes[..i].iter().rev().take_while(|&&b| ws(b));
+        let mut run = 0;
+        let mut line_start = false;
+        for &b in before {
+            run += 1;
+            line_start |= b == b'\n';
+        }
+        let line_start = line_start || run == i;
+        let after = bytes[i + key.len()..].iter().find(|&&b| !ws(b));
+        line_start && after == Some(&b':')
+    })
 }
 
 fn strip_location(msg: &str) -> String {

@@ -19,11 +19,25 @@ fn a_comment_inside_a_list_belongs_to_its_key() {
 
 #[test]
 fn raw_key_check_is_re2s() {
-    assert!(RAW_DEPENDENCIES.is_match("title: x\n  dependencies  : []\n"));
-    assert!(RAW_DEPENDENCIES.is_match("x: 1\n\ndependencies\n: []"));
+    let deps = |t: &str| has_raw_key(t, "dependencies");
+    assert!(deps("title: x\n  dependencies  : []\n"));
+    assert!(deps("x: 1\n\ndependencies\n: []"));
+    assert!(deps("dependencies: []"));
     // A no-break space is not whitespace to RE2; a key merely containing the word is no match.
-    assert!(!RAW_DEPENDENCIES.is_match("\u{a0}dependencies: []\n"));
-    assert!(!RAW_DEPENDENCIES.is_match("my_dependencies: []\n"));
+    assert!(!deps("\u{a0}dependencies: []\n"));
+    assert!(!deps("my_dependencies: []\n"));
+    assert!(!deps("dependencies x: []\n"));
+    assert!(!deps("dependencies\n"));
+}
+
+proptest::proptest! {
+    /// The hand-written check is RE2's `(?m)^[\t\n\x0C\r ]*key[\t\n\x0C\r ]*:`.
+    #[test]
+    fn raw_key_check_is_the_re2_pattern(text in "([ \t\n\r:x_]|\u{a0}|\u{0C}|dependencies){0,12}") {
+        let re = regex_lite::Regex::new(r"(?m)^[\t\n\x0C\r ]*dependencies[\t\n\x0C\r ]*:")
+            .map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+        proptest::prop_assert_eq!(has_raw_key(&text, "dependencies"), re.is_match(&text), "{:?}", text);
+    }
 }
 
 fn wp(text: &str) -> WpFile {
