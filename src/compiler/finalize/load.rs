@@ -59,6 +59,9 @@ impl Loaded {
 /// readable at all.
 type ReadWp = (Result<WpFile, Diag>, Option<Failure>);
 
+/// A WP file's path and what reading it gave.
+type ReadFile = (PathBuf, ReadWp);
+
 /// Reads every input file. Errors here are 3.1.1's early failures (no tasks/, no spec.md, bad
 /// wps.yaml).
 pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
@@ -114,72 +117,23 @@ pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure>
         }
         Err(_) => None,
     };
-    let doc = parse::tasks_doc(tasks_md.as_ref())?;
-
-    // WP files: names `WP` + two or more digits, then `-`, `_`, `.` or the end; sorted by name.
-    let mut names: Vec<String> = std::fs::read_dir(&tasks_dir)
-        .map_err(|e| {
-            Failure::simple(crate::support::diagnostics::io_error(
-                "io::read", &tasks_dir, &e,
-            ))
-        })?
-        .flatten()
-        // 3.1.1's `glob("WP*.md")` matched directories too (and then could not read them).
-        .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| n.starts_with("WP") && n.ends_with(".md"))
-        .collect();
-    names.sort();
+    // tasks.md is parsed on a thread of its own while the WP files are read. (pest's stack guard
+    // also costs less there: glibc reads the main thread's stack bounds from /proc/self/maps.)
+    let (doc, names_read) = std::thread::scope(|scope| {
+        let parser = scope.spawn(|| parse::tasks_doc(tasks_md.as_ref()));
+        let names_read = read_wp_files(root, &tasks_dir);
+        let doc = parser
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (doc, names_read)
+    });
+    // A tasks.md the grammar cannot read is reported first, as when it was parsed first.
+    let doc = doc?;
+    let (names, read) = names_read?;
     let mut wps = Vec::new();
     let mut file_ids = Vec::new();
     let mut bootstrap_ids = Vec::new();
     let mut undecodable = Vec::new();
-    // Reading and parsing the WP files is independent per file: large missions spread it over
-    // the cores (in order, so everything after is as deterministic as a sequential read).
-    let read_one = |name: &String| {
-        let path = tasks_dir.join(name);
-        let display = rel_path(root, &path);
-        let read = match utf8::read_to_string(&path) {
-            Ok(t) => (WpFile::parse(name, &display, t), None),
-            Err(ReadError::Decode { error, lossy }) => {
-                let f = not_utf8(root, &path, &error, lossy);
-                let diag = f.diagnostics.first().cloned();
-                (
-                    Err(diag.unwrap_or_else(|| Diag::warning("io::not-utf8", error.to_string()))),
-                    Some(f),
-                )
-            }
-            Err(ReadError::Io(e)) => {
-                // 3.1.1 counted it as having no refs, then failed reading it in its main loop
-                // with Python's OSError text.
-                let diag = Diag::error("wp::unreadable", format!("cannot read `{display}`: {e}"))
-                    .with_help("make it a readable WP prompt file, or move it out of tasks/");
-                let error = python_os_error(&e, &path);
-                (
-                    Err(diag.clone()),
-                    Some(Failure::with_error_text(diag, error)),
-                )
-            }
-        };
-        (path, read)
-    };
-    let read: Vec<(PathBuf, ReadWp)> = if names.len() < 64 {
-        names.iter().map(read_one).collect()
-    } else {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let chunk = names.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = names
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(read_one).collect::<Vec<_>>()))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
-    };
     for (name, (path, (parsed, not_decodable))) in names.into_iter().zip(read) {
         bootstrap_ids.push(parsed.as_ref().ok().map(|f| f.meta.work_package_id.clone()));
         let Some(id) = file_wp_id(&name) else {
@@ -221,6 +175,74 @@ pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure>
         index,
         lane_strategy: configured_strategy(root)?,
     })
+}
+
+/// The WP prompt files in `tasks/`, sorted by name, each read and parsed.
+fn read_wp_files(
+    root: &Path,
+    tasks_dir: &Path,
+) -> Result<(Vec<String>, Vec<ReadFile>), Failure> {
+    // WP files: names `WP` + two or more digits, then `-`, `_`, `.` or the end; sorted by name.
+    let mut names: Vec<String> = std::fs::read_dir(tasks_dir)
+        .map_err(|e| {
+            Failure::simple(crate::support::diagnostics::io_error(
+                "io::read", tasks_dir, &e,
+            ))
+        })?
+        .flatten()
+        // 3.1.1's `glob("WP*.md")` matched directories too (and then could not read them).
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| n.starts_with("WP") && n.ends_with(".md"))
+        .collect();
+    names.sort();
+    // Reading and parsing the WP files is independent per file: large missions spread it over
+    // the cores (in order, so everything after is as deterministic as a sequential read).
+    let read_one = |name: &String| {
+        let path = tasks_dir.join(name);
+        let display = rel_path(root, &path);
+        let read = match utf8::read_to_string(&path) {
+            Ok(t) => (WpFile::parse(name, &display, t), None),
+            Err(ReadError::Decode { error, lossy }) => {
+                let f = not_utf8(root, &path, &error, lossy);
+                let diag = f.diagnostics.first().cloned();
+                (
+                    Err(diag.unwrap_or_else(|| Diag::warning("io::not-utf8", error.to_string()))),
+                    Some(f),
+                )
+            }
+            Err(ReadError::Io(e)) => {
+                // 3.1.1 counted it as having no refs, then failed reading it in its main loop
+                // with Python's OSError text.
+                let diag = Diag::error("wp::unreadable", format!("cannot read `{display}`: {e}"))
+                    .with_help("make it a readable WP prompt file, or move it out of tasks/");
+                let error = python_os_error(&e, &path);
+                (
+                    Err(diag.clone()),
+                    Some(Failure::with_error_text(diag, error)),
+                )
+            }
+        };
+        (path, read)
+    };
+    let read: Vec<ReadFile> = if names.len() < 64 {
+        names.iter().map(read_one).collect()
+    } else {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = names.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = names
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(read_one).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    Ok((names, read))
 }
 
 /// `.kittify/config.yaml` `lanes: {strategy: collapse|fan-in}`; `collapse` when unset.
