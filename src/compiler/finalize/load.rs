@@ -178,10 +178,7 @@ pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure>
 }
 
 /// The WP prompt files in `tasks/`, sorted by name, each read and parsed.
-fn read_wp_files(
-    root: &Path,
-    tasks_dir: &Path,
-) -> Result<(Vec<String>, Vec<ReadFile>), Failure> {
+fn read_wp_files(root: &Path, tasks_dir: &Path) -> Result<(Vec<String>, Vec<ReadFile>), Failure> {
     // WP files: names `WP` + two or more digits, then `-`, `_`, `.` or the end; sorted by name.
     let mut names: Vec<String> = std::fs::read_dir(tasks_dir)
         .map_err(|e| {

@@ -171,15 +171,6 @@ fn run(
         return Err(with_warnings(f, &mut loaded.warnings));
     }
 
-    let writes = plan::writes(
-        &loaded,
-        &plans,
-        &fields,
-        &bootstrap,
-        lanes.as_ref(),
-        &mission_id,
-        &branch,
-    );
     let outcome = report::Outcome {
         loaded: &loaded,
         branch: &branch,
@@ -190,11 +181,20 @@ fn run(
         lanes: lanes.as_ref(),
         ownership_warnings: &ownership_warnings,
     };
+    if opts.validate_only && !opts.check {
+        return Ok(report::validate_only(&outcome));
+    }
+    let writes = plan::writes(
+        &loaded,
+        &plans,
+        &fields,
+        &bootstrap,
+        lanes.as_ref(),
+        &mission_id,
+        &branch,
+    );
     if opts.check {
         return Ok(report::check(root, &outcome, &writes));
-    }
-    if opts.validate_only {
-        return Ok(report::validate_only(&outcome));
     }
     let in_flight = guard::in_flight(root, &loaded, lanes.as_ref(), &existing, opts.force)
         .map_err(|f| with_warnings(f, &mut loaded.warnings.clone()))?;

@@ -38,7 +38,8 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
                 .with_help("drop the colon (`Depends on WP01, WP02`) or write `**Dependencies**: WP01, WP02`"),
             );
         }
-        if declares && decl.is_match(body) {
+        // Only a token not written `WP` is reported: a line without `wp`, `wP` or `Wp` has none.
+        if declares && has_lower_wp(body) && decl.is_match(body) {
             for m in token.find_all(body) {
                 let id = &body[m.clone()];
                 if !id.starts_with("WP") {
@@ -78,4 +79,11 @@ fn contains_ascii_ci(haystack: &str, needle: &[u8]) -> bool {
         .as_bytes()
         .windows(needle.len())
         .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Whether `line` has `w` or `W` followed by `p` or `P`, other than `WP`.
+fn has_lower_wp(line: &str) -> bool {
+    line.as_bytes()
+        .windows(2)
+        .any(|w| w[0].eq_ignore_ascii_case(&b'w') && w[1].eq_ignore_ascii_case(&b'p') && w != b"WP")
 }
