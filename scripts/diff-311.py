@@ -11,7 +11,8 @@ written frontmatter values, lanes.json and status events are compared.
 
 Usage: diff-311.py SPEC_KITTY_311 OUR_BINARY [COUNT] [FIRST_SEED] [--full]
 """
-import json, os, random, shutil, subprocess, sys, tempfile
+import json
+import re, os, random, shutil, subprocess, sys, tempfile
 
 full = "--full" in sys.argv
 args = [a for a in sys.argv if a != "--full"]
@@ -198,6 +199,18 @@ def norm(d, root):
     return d
 
 
+def l3a_only(a, root):
+    """3.1.1 refused only dependencies on WPs that have a prompt file (compatibility.md L3a)."""
+    errors = a.get("errors") or []
+    tasks = os.path.join(root, "kitty-specs", "001-m", "tasks")
+    names = os.listdir(tasks) if os.path.isdir(tasks) else []
+    for e in errors:
+        m = re.fullmatch(r"Dependency (WP\d+) not found in graph", e)
+        if not m or not any(re.match(re.escape(m.group(1)) + r"([-_.]|$)", n) for n in names):
+            return False
+    return bool(errors)
+
+
 bad = 0
 full_runs = 0
 for seed in range(first, first + count):
@@ -234,6 +247,8 @@ for seed in range(first, first + count):
         if (ca == 0) != (cb == 0) or a != b:
             if fm_deps and cb != 0 and ("cycles" in b or "errors" in b):
                 continue  # D1: a kept frontmatter list closes a cycle or names an unknown WP
+            if l3a_only(a, root):
+                continue  # L3a: a dependency on a WP with a prompt file but no section is valid here
             bad += 1
             print(f"seed {seed}: 3.1.1 exit {ca}, ours {cb}")
             for k in sorted(set(a) | set(b)):
