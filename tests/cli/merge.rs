@@ -7,27 +7,12 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::support::{git, spec_kitty};
+use crate::support::{git, ok, run, spec_kitty};
 
 pub struct Project {
     _tmp: tempfile::TempDir,
     pub root: PathBuf,
     pub slug: String,
-}
-
-fn run<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> Output {
-    spec_kitty(dir).args(args).output().expect("runs")
-}
-
-fn ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(dir: &Path, args: &[S]) -> Output {
-    let out = run(dir, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn json(out: &Output) -> Value {

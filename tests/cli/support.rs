@@ -25,12 +25,15 @@ pub fn spec_kitty(dir: &Path) -> Command {
 }
 
 /// Runs the binary in `dir` with `args`.
-pub fn run(dir: &Path, args: &[&str]) -> std::process::Output {
+pub fn run<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S]) -> std::process::Output {
     spec_kitty(dir).args(args).output().expect("runs")
 }
 
 /// Runs the binary in `dir` with `args`; fails the test (showing its output) unless it succeeds.
-pub fn ok(dir: &Path, args: &[&str]) -> std::process::Output {
+pub fn ok<S: AsRef<std::ffi::OsStr> + std::fmt::Debug>(
+    dir: &Path,
+    args: &[S],
+) -> std::process::Output {
     let out = run(dir, args);
     assert!(
         out.status.success(),
