@@ -304,15 +304,16 @@ pub fn ruamel_non_string(plain: &str) -> bool {
     may_resolve(plain) && RUAMEL.iter().any(|(_, re)| re.is_match(plain))
 }
 
-/// Whether a scalar starts as one of [`RUAMEL`]'s patterns can: a sign, digit or dot (numbers,
-/// timestamps, `.inf`, `.nan`), `t`/`T`/`f`/`F` (booleans), `<` (merge key) or `=` (value key).
-/// Most scalars (ids, titles, branch names) are strings at once.
+/// Whether a scalar starts as one of [`RUAMEL`]'s patterns can: a sign, digit, underscore or dot
+/// (numbers, timestamps, `.inf`, `.nan`; `[-+]?[0-9_]+` reads `_1` as an integer), `t`/`T`/`f`/`F`
+/// (booleans), `<` (merge key) or `=` (value key). Most scalars (ids, titles, branch names) are
+/// strings at once.
 fn may_resolve(plain: &str) -> bool {
     plain.as_bytes().first().is_some_and(|b| {
         b.is_ascii_digit()
             || matches!(
                 b,
-                b'+' | b'-' | b'.' | b't' | b'T' | b'f' | b'F' | b'<' | b'='
+                b'+' | b'-' | b'_' | b'.' | b't' | b'T' | b'f' | b'F' | b'<' | b'='
             )
     })
 }
@@ -419,6 +420,24 @@ pub fn ruamel_tab_error(yaml: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The first-byte check never hides a scalar one of ruamel's resolvers would read.
+        #[test]
+        fn the_first_byte_check_keeps_every_resolver_match(
+            s in "([-+_.0-9eExXoObB:TtZ <=]|true|True|FALSE|inf|NaN|nan|0x|0o|0b){0,6}"
+        ) {
+            let any = RUAMEL.iter().any(|(_, re)| re.is_match(&s));
+            proptest::prop_assert_eq!(ruamel_non_string(&s), any, "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn an_underscore_run_is_an_integer_to_ruamel() {
+        assert!(ruamel_non_string("_1"));
+        assert!(ruamel_non_string("__"));
+        assert!(!ruamel_non_string("WP01"));
+    }
 
     fn check_yaml(yaml: &str) -> Option<Violation> {
         let text = format!("---\n{yaml}---\nbody\n");
