@@ -4,20 +4,20 @@
 //!
 //! | stage | file | in → out |
 //! |---|---|---|
-//! | meta.json | `meta.rs` | mission dir → [`meta::Meta`] (read first, as 3.1.1 did) |
-//! | load | `load.rs` | mission → [`load::Loaded`] (every file read once) |
+//! | meta.json | `meta.rs` | mission dir → `meta::Meta` (read first, as 3.1.1 did) |
+//! | load | `load.rs` | mission → `load::Loaded` (every file read once) |
 //! | parse | `parse.rs` | tasks.md → AST; mission → declared dependency map |
-//! | resolve | `resolve.rs` | declared map + frontmatter → [`resolve::Resolution`], requirement refs |
-//! | plan (per WP) | `plan.rs` | WP + resolution → [`plan::WpPlan`] |
-//! | validate | `validate.rs` (+ `checks.rs`) | everything above → [`validate::Validated`] (ownership, lanes) |
-//! | bootstrap | `bootstrap.rs` | status log → [`bootstrap::Bootstrap`] |
+//! | resolve | `resolve.rs` | declared map + frontmatter → `resolve::Resolution`, requirement refs |
+//! | plan (per WP) | `plan.rs` | WP + resolution → `plan::WpPlan` |
+//! | validate | `validate.rs` (+ `checks.rs`) | everything above → `validate::Validated` (ownership, lanes) |
+//! | bootstrap | `bootstrap.rs` | status log → `bootstrap::Bootstrap` |
 //! | plan (files) | `plan.rs` | plans + lanes → the files to write |
 //! | guard | `guard.rs` (+ `inflight.rs`) | lanes + log → lane moves, risk report |
 //! | emit | `emit.rs` | files + events → the commit |
 //! | report | `report.rs` | all of it → [`Report`] |
 //!
 //! Checks run in spec-kitty 3.1.1's order so the first failing one gives 3.1.1's JSON payload;
-//! nothing is written unless every check passed. `lint` and `lanes` reuse [`analyze`] and the
+//! nothing is written unless every check passed. `lint` and `lanes` reuse `analyze` and the
 //! validate stage.
 
 mod bootstrap;

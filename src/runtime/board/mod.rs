@@ -5,7 +5,7 @@
 //! transition (so the loop's own files never leave the tree dirty).
 //!
 //! One concern a file, lowest first: [`view`] (the board), [`commit`] (locks, the target branch,
-//! append and commit), [`subtasks`], [`feedback`] (a rejection's file), [`transitions`]. This file
+//! append and commit), [`subtasks`](mod@subtasks), [`feedback`] (a rejection's file), [`transitions`]. This file
 //! only names what the rest of the crate uses.
 
 pub mod commit;
