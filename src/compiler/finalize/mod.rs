@@ -197,7 +197,10 @@ fn run(
         return Ok(report::check(root, &outcome, &writes));
     }
     let in_flight = guard::in_flight(root, &loaded, lanes.as_ref(), &existing, opts.force)
-        .map_err(|f| with_warnings(f, &mut loaded.warnings.clone()))?;
+        .map_err(|mut f| {
+            f.diagnostics.extend(loaded.warnings.iter().cloned());
+            f
+        })?;
     let risk = guard::risk(root, &loaded, lanes.as_ref())?;
     let emitted = emit::emit(
         root,
