@@ -28,7 +28,7 @@ pub(crate) fn read_log(root: &Path, loaded: &Loaded) -> Result<Vec<Event>, Failu
 /// is no problem there.
 pub(crate) fn state_checks(root: &Path, loaded: &Loaded) -> Vec<Diag> {
     let mut diags = Vec::new();
-    let meta = meta::read(root, &loaded.dir, &mut diags);
+    let meta = meta::read(root, &loaded.dir, &mut diags).meta;
     diags.retain(|d| d.code != "mission::meta-missing");
     if let Some(f) = meta.early_failure() {
         return f.diagnostics;

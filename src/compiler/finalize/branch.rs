@@ -20,8 +20,12 @@ pub fn target_branch(root: &Path) -> String {
 
 /// The mission's own target branch (meta.json `target_branch`), when it names one.
 pub fn meta_target_branch(mission_dir: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(mission_dir.join("meta.json")).ok()?;
-    serde_json::from_str::<Value>(&text)
+    target_in(&std::fs::read_to_string(mission_dir.join("meta.json")).ok()?)
+}
+
+/// The target branch meta.json's text names, when it names one.
+pub(crate) fn target_in(meta_json: &str) -> Option<String> {
+    serde_json::from_str::<Value>(meta_json)
         .ok()?
         .get("target_branch")?
         .as_str()
@@ -32,9 +36,9 @@ pub fn meta_target_branch(mission_dir: &Path) -> Option<String> {
 
 /// finalize derives the branch it writes from the current branch, as 3.1.1 did; when that is not
 /// the mission's target, it says so.
-pub(crate) fn branch_note(mission_dir: &Path, branch: &str) -> Option<String> {
-    meta_target_branch(mission_dir)
-        .filter(|t| t != branch)
+pub(crate) fn branch_note(meta_target: Option<&str>, branch: &str) -> Option<String> {
+    meta_target
+        .filter(|t| *t != branch)
         .map(|target| {
             format!(
                 "Note: written for {branch}, the current branch (as 3.1.1 does); meta.json targets {target}, which `--check` and `lint` compare against"

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::branch::target_in;
 use crate::project::rel_path;
 use crate::support::diagnostics::{Diag, Failure, Source};
 
@@ -91,12 +92,30 @@ fn meta_failure(error: String, place: &Place) -> Failure {
     Failure::with_error_text(diag, error)
 }
 
-pub(crate) fn read(root: &Path, dir: &Path, warnings: &mut Vec<Diag>) -> Meta {
-    let path = dir.join("meta.json");
-    let display = rel_path(root, &path);
-    let bytes = match std::fs::read(&path) {
-        Ok(b) => b,
-        Err(_) => {
+/// meta.json, read once: what finalize makes of it, and the target branch it names (read as
+/// `lint` and `--check` read it, with [`target_in`]).
+pub(crate) struct MetaFile {
+    pub meta: Meta,
+    pub target_branch: Option<String>,
+}
+
+pub(crate) fn read(root: &Path, dir: &Path, warnings: &mut Vec<Diag>) -> MetaFile {
+    let bytes = std::fs::read(dir.join("meta.json")).ok();
+    let target_branch = bytes
+        .as_deref()
+        .and_then(|b| std::str::from_utf8(b).ok())
+        .and_then(target_in);
+    MetaFile {
+        meta: state(root, dir, bytes, warnings),
+        target_branch,
+    }
+}
+
+fn state(root: &Path, dir: &Path, bytes: Option<Vec<u8>>, warnings: &mut Vec<Diag>) -> Meta {
+    let display = rel_path(root, &dir.join("meta.json"));
+    let bytes = match bytes {
+        Some(b) => b,
+        None => {
             warnings.push(
                 Diag::warning(
                     "mission::meta-missing",

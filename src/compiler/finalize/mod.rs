@@ -100,7 +100,10 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     // 3.1.1 read meta.json first of all (for the target branch): a file that is not UTF-8, or
     // JSON that is not an object, stopped it there.
     let mut meta_warnings = Vec::new();
-    let meta = meta::read(root, &mission.dir, &mut meta_warnings);
+    let meta::MetaFile {
+        meta,
+        target_branch: meta_target,
+    } = meta::read(root, &mission.dir, &mut meta_warnings);
     if let Some(mut f) = meta.early_failure() {
         f.diagnostics.append(&mut meta_warnings);
         return Err(f);
@@ -108,11 +111,12 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     // 3.1.1 derived the target from the current branch; the drift gate compares against the
     // mission's own target, so it passes on a PR branch that changed nothing.
     let branch = if opts.check {
-        check_branch(root, &mission.dir)
+        meta_target.clone().unwrap_or_else(|| target_branch(root))
     } else {
         target_branch(root)
     };
-    run(root, mission, opts, &branch, &meta, meta_warnings).map_err(|mut f| {
+    let target = meta_target.as_deref();
+    run(root, mission, opts, &branch, &meta, target, meta_warnings).map_err(|mut f| {
         // 3.1.1 printed the target branch before running any check.
         f.preamble
             .insert(0, format!("Branch: {branch} (target for this mission)"));
@@ -127,6 +131,7 @@ fn run(
     opts: Options,
     branch: &str,
     meta: &meta::Meta,
+    meta_target: Option<&str>,
     mut meta_warnings: Vec<Diag>,
 ) -> Result<Report, Failure> {
     let Analysis {
@@ -180,6 +185,7 @@ fn run(
         bootstrap: &bootstrap,
         lanes: lanes.as_ref(),
         ownership_warnings: &ownership_warnings,
+        meta_target,
     };
     if opts.validate_only && !opts.check {
         return Ok(report::validate_only(&outcome));

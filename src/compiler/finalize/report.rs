@@ -51,6 +51,8 @@ pub(crate) struct Outcome<'a> {
     pub bootstrap: &'a Bootstrap,
     pub lanes: Option<&'a LanePlan>,
     pub ownership_warnings: &'a [String],
+    /// The target branch meta.json names, for the note when it is not the branch planned for.
+    pub meta_target: Option<&'a str>,
 }
 
 /// The WPs by what the run does to their files: (updated, modified, unchanged, preserved), as
@@ -74,7 +76,7 @@ fn partition(plans: &[WpPlan]) -> (usize, Vec<String>, Vec<String>, Vec<String>)
 /// The first lines of every report: the branch, and the note when it is not the mission's target.
 fn branch_lines(o: &Outcome<'_>) -> Vec<String> {
     let mut lines = vec![format!("Branch: {} (target for this mission)", o.branch)];
-    lines.extend(branch_note(&o.loaded.dir, o.branch));
+    lines.extend(branch_note(o.meta_target, o.branch));
     lines
 }
 
