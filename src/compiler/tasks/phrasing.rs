@@ -13,12 +13,6 @@ static NUMBERED_HEADING: Pattern = Pattern::new(r"^#{2,4}[ \t]+Work Package[ \t]
 
 /// The warnings for one tasks.md.
 pub fn warnings(src: &Source) -> Vec<Diag> {
-    let (colon, decl, token, heading) = (
-        &DEPENDS_ON_COLON,
-        &DECLARATION,
-        &WP_TOKEN,
-        &NUMBERED_HEADING,
-    );
     let text: &str = &src.text;
     let mut out = Vec::new();
     let mut start = 0;
@@ -28,7 +22,7 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
         // without them (most) skip the patterns. No non-ASCII letter folds to d, e, p or n, so
         // an ASCII case-insensitive search finds every line `(?i)` could match.
         let declares = contains_ascii_ci(body, b"depend");
-        if let Some(m) = declares.then(|| colon.find(body)).flatten() {
+        if let Some(m) = declares.then(|| DEPENDS_ON_COLON.find(body)).flatten() {
             out.push(
                 Diag::warning(
                     "lint::depends-on-colon",
@@ -39,8 +33,8 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
             );
         }
         // Only a token not written `WP` is reported: a line without `wp`, `wP` or `Wp` has none.
-        if declares && has_lower_wp(body) && decl.is_match(body) {
-            for m in token.find_all(body) {
+        if declares && has_lower_wp(body) && DECLARATION.is_match(body) {
+            for m in WP_TOKEN.find_all(body) {
                 let id = &body[m.clone()];
                 if !id.starts_with("WP") {
                     out.push(
@@ -55,7 +49,7 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
             }
         }
         if let Some(n) = (body.starts_with("##") && body.contains("Work Package"))
-            .then(|| heading.capture(body, 1))
+            .then(|| NUMBERED_HEADING.capture(body, 1))
             .flatten()
         {
             let number: u32 = body[n].parse().unwrap_or(0);
