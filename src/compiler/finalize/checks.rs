@@ -15,6 +15,7 @@ use crate::compiler::ownership::{
     find_overlaps, overlap_message, repo_glob_matches, surface_error,
 };
 use crate::support::diagnostics::{Diag, Failure};
+use crate::support::util::py_list;
 
 fn failure(diags: Vec<Diag>, payload: Map<String, Value>) -> Failure {
     Failure {
@@ -90,7 +91,7 @@ pub(crate) fn cycles(loaded: &Loaded, res: &Resolution) -> Result<(), Failure> {
     if cycles.is_empty() {
         return Ok(());
     }
-    let rendered: Vec<String> = cycles.iter().map(|c| list(c)).collect();
+    let rendered: Vec<String> = cycles.iter().map(|c| py_list(c)).collect();
     let mut payload = Map::new();
     payload.insert(
         "error".into(),
@@ -146,7 +147,7 @@ pub(crate) fn references(loaded: &Loaded, res: &Resolution) -> Result<(), Failur
         "error".into(),
         format!(
             "Invalid dependencies for {first_wp}: {}",
-            list(first_errors)
+            py_list(first_errors)
         )
         .into(),
     );
@@ -309,8 +310,8 @@ pub(crate) fn disagreements(loaded: &Loaded, res: &Resolution) -> Result<(), Fai
             p.sort();
             format!(
                 "{wp}: frontmatter has {}, tasks.md parsed {}. Resolve the disagreement in tasks.md or WP frontmatter before finalizing.",
-                list(&e),
-                list(&p)
+                py_list(&e),
+                py_list(&p)
             )
         })
         .collect();
@@ -367,7 +368,7 @@ pub(crate) fn disagreements(loaded: &Loaded, res: &Resolution) -> Result<(), Fai
             d = d.with_related(
                 Diag::error(
                     "tasks::deps::disagreement",
-                    format!("{wp_id}'s frontmatter declares {}", list(e)),
+                    format!("{wp_id}'s frontmatter declares {}", py_list(e)),
                 )
                 .at(&w.file.source, span, "the frontmatter says this"),
             );
@@ -575,9 +576,4 @@ pub(crate) fn duplicates(loaded: &Loaded) -> Vec<Diag> {
         }
     }
     out
-}
-
-/// Renders a WP list as 3.1.1 printed lists in messages.
-fn list(items: &[String]) -> String {
-    crate::support::util::py_list(items)
 }
