@@ -259,6 +259,11 @@ impl UtcTime {
     }
 }
 
+/// A list of strings as a JSON array.
+pub fn json_strings(items: &[String]) -> Value {
+    Value::Array(items.iter().cloned().map(Value::String).collect())
+}
+
 /// Renders a list of strings as Python's `repr` does: `['WP01', 'WP02']`.
 pub fn py_list<S: AsRef<str>>(items: &[S]) -> String {
     let inner: Vec<String> = items.iter().map(|s| py_str(s.as_ref())).collect();

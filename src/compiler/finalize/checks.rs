@@ -15,7 +15,7 @@ use crate::compiler::ownership::{
     find_overlaps, overlap_message, repo_glob_matches, surface_error,
 };
 use crate::support::diagnostics::{Diag, Failure};
-use crate::support::util::py_list;
+use crate::support::util::{json_strings, py_list};
 
 fn failure(diags: Vec<Diag>, payload: Map<String, Value>) -> Failure {
     Failure {
@@ -24,10 +24,6 @@ fn failure(diags: Vec<Diag>, payload: Map<String, Value>) -> Failure {
         versioned: true,
         preamble: Vec::new(),
     }
-}
-
-fn strings(items: &[String]) -> Value {
-    Value::Array(items.iter().cloned().map(Value::String).collect())
 }
 
 /// The WP file of `id`, if readable.
@@ -99,7 +95,7 @@ pub(crate) fn cycles(loaded: &Loaded, res: &Resolution) -> Result<(), Failure> {
     );
     payload.insert(
         "cycles".into(),
-        Value::Array(cycles.iter().map(|c| strings(c)).collect()),
+        Value::Array(cycles.iter().map(|c| json_strings(c)).collect()),
     );
     let mut diags = Vec::new();
     for component in cyclic_components(&res.map) {
@@ -152,7 +148,7 @@ pub(crate) fn references(loaded: &Loaded, res: &Resolution) -> Result<(), Failur
         .into(),
     );
     payload.insert("wp_id".into(), first_wp.clone().into());
-    payload.insert("errors".into(), strings(first_errors));
+    payload.insert("errors".into(), json_strings(first_errors));
     let mut known: Vec<String> = res.map.keys().to_vec();
     sort_wps(&mut known);
     let mut diags = Vec::new();
@@ -220,19 +216,22 @@ pub(crate) fn requirement_mapping(
         "error".into(),
         "Requirement mapping validation failed".into(),
     );
-    payload.insert("missing_requirement_refs_wps".into(), strings(&missing));
+    payload.insert(
+        "missing_requirement_refs_wps".into(),
+        json_strings(&missing),
+    );
     payload.insert(
         "unknown_requirement_refs".into(),
         Value::Object(
             unknown
                 .iter()
-                .map(|(k, v)| (k.clone(), strings(v)))
+                .map(|(k, v)| (k.clone(), json_strings(v)))
                 .collect(),
         ),
     );
     payload.insert(
         "unmapped_functional_requirements".into(),
-        strings(&unmapped),
+        json_strings(&unmapped),
     );
     payload.insert(
         "dependencies_parsed".into(),
@@ -320,7 +319,7 @@ pub(crate) fn disagreements(loaded: &Loaded, res: &Resolution) -> Result<(), Fai
         "error".into(),
         format!("Dependency disagreement detected:\n{}", lines.join("\n")).into(),
     );
-    payload.insert("dependency_conflicts".into(), strings(&lines));
+    payload.insert("dependency_conflicts".into(), json_strings(&lines));
     let mut diags = Vec::new();
     let (origin, help) = if loaded.wps_yaml.is_some() {
         (
@@ -435,7 +434,7 @@ pub(crate) fn ownership(
     if !errors.is_empty() {
         let mut payload = Map::new();
         payload.insert("error".into(), "Ownership validation failed".into());
-        payload.insert("ownership_errors".into(), strings(&errors));
+        payload.insert("ownership_errors".into(), json_strings(&errors));
         return Err(failure(diags, payload));
     }
     Ok(owners.into_values().collect())

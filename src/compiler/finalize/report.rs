@@ -18,6 +18,7 @@ use crate::compiler::risk::RiskReport;
 use crate::compiler::status;
 use crate::project::rel_path;
 use crate::support::diagnostics::Diag;
+use crate::support::util::json_strings;
 
 fn lanes_summary(plan: Option<&LanePlan>, preview_short: bool) -> Value {
     match plan {
@@ -29,16 +30,20 @@ fn lanes_summary(plan: Option<&LanePlan>, preview_short: bool) -> Value {
     }
 }
 
-pub(crate) fn strings(items: &[String]) -> Value {
-    Value::Array(items.iter().cloned().map(Value::String).collect())
-}
-
 pub(crate) fn map_json(map: &DepMap) -> Value {
-    Value::Object(map.iter().map(|(k, v)| (k.clone(), strings(v))).collect())
+    Value::Object(
+        map.iter()
+            .map(|(k, v)| (k.clone(), json_strings(v)))
+            .collect(),
+    )
 }
 
 pub(crate) fn refs_json(refs: &[(String, Vec<String>)]) -> Value {
-    Value::Object(refs.iter().map(|(k, v)| (k.clone(), strings(v))).collect())
+    Value::Object(
+        refs.iter()
+            .map(|(k, v)| (k.clone(), json_strings(v)))
+            .collect(),
+    )
 }
 
 /// What the stages before the report established: everything a report is made of.
@@ -105,10 +110,13 @@ pub(crate) fn validate_only(o: &Outcome<'_>) -> Report {
     payload.insert("wp_count".into(), o.loaded.wps.len().into());
     payload.insert("validate_only".into(), true.into());
     payload.insert("would_modify".into(), Value::Array(would_modify.clone()));
-    payload.insert("would_preserve".into(), strings(&preserved));
-    payload.insert("unchanged".into(), strings(&unchanged));
+    payload.insert("would_preserve".into(), json_strings(&preserved));
+    payload.insert("unchanged".into(), json_strings(&unchanged));
     payload.insert("updated_wp_count".into(), updated.into());
-    payload.insert("ownership_warnings".into(), strings(o.ownership_warnings));
+    payload.insert(
+        "ownership_warnings".into(),
+        json_strings(o.ownership_warnings),
+    );
     payload.insert("validation".into(), Value::Object(validation));
     payload.insert(
         "message".into(),
@@ -159,9 +167,9 @@ pub(crate) fn success(
     payload.insert("result".into(), "success".into());
     payload.insert("wp_count".into(), loaded.wps.len().into());
     payload.insert("updated_wp_count".into(), updated.into());
-    payload.insert("modified_wps".into(), strings(&modified));
-    payload.insert("unchanged_wps".into(), strings(&unchanged));
-    payload.insert("preserved_wps".into(), strings(&preserved));
+    payload.insert("modified_wps".into(), json_strings(&modified));
+    payload.insert("unchanged_wps".into(), json_strings(&unchanged));
+    payload.insert("preserved_wps".into(), json_strings(&preserved));
     payload.insert(
         "tasks_dir".into(),
         loaded.dir.join("tasks").display().to_string().into(),
@@ -171,12 +179,15 @@ pub(crate) fn success(
         "commit_hash".into(),
         emitted.commit.clone().map_or(Value::Null, Value::String),
     );
-    payload.insert("files_committed".into(), strings(&emitted.files));
+    payload.insert("files_committed".into(), json_strings(&emitted.files));
     payload.insert("dependencies_parsed".into(), map_json(o.parsed));
     payload.insert("requirement_refs_parsed".into(), refs_json(o.refs));
     payload.insert("bootstrap".into(), o.bootstrap.json());
     payload.insert("lanes".into(), lanes_summary(o.lanes, false));
-    payload.insert("ownership_warnings".into(), strings(o.ownership_warnings));
+    payload.insert(
+        "ownership_warnings".into(),
+        json_strings(o.ownership_warnings),
+    );
 
     let mut lines = branch_lines(o);
     if let Some(m) = &loaded.wps_yaml {

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::LanePlan;
-use crate::support::util::py_json_indent;
+use crate::support::util::{json_strings, py_json_indent};
 
 impl LanePlan {
     /// Lane ids in order.
@@ -55,10 +55,10 @@ impl LanePlan {
         let mut m = Map::new();
         m.insert("computed".into(), true.into());
         m.insert("count".into(), self.lanes.len().into());
-        m.insert("lane_ids".into(), strings(&self.lane_ids()));
+        m.insert("lane_ids".into(), json_strings(&self.lane_ids()));
         m.insert(
             "planning_artifact_wps".into(),
-            strings(&self.planning_artifact_wps),
+            json_strings(&self.planning_artifact_wps),
         );
         m.insert("collapse_report".into(), self.collapse_json());
         Value::Object(m)
@@ -89,10 +89,13 @@ impl LanePlan {
                     .map(|l| {
                         let mut o = Map::new();
                         o.insert("lane_id".into(), l.lane_id.clone().into());
-                        o.insert("wp_ids".into(), strings(&l.wp_ids));
-                        o.insert("write_scope".into(), strings(&l.write_scope));
-                        o.insert("predicted_surfaces".into(), strings(&l.predicted_surfaces));
-                        o.insert("depends_on_lanes".into(), strings(&l.depends_on_lanes));
+                        o.insert("wp_ids".into(), json_strings(&l.wp_ids));
+                        o.insert("write_scope".into(), json_strings(&l.write_scope));
+                        o.insert(
+                            "predicted_surfaces".into(),
+                            json_strings(&l.predicted_surfaces),
+                        );
+                        o.insert("depends_on_lanes".into(), json_strings(&l.depends_on_lanes));
                         o.insert("parallel_group".into(), l.parallel_group.into());
                         Value::Object(o)
                     })
@@ -103,7 +106,7 @@ impl LanePlan {
         m.insert("computed_from".into(), "dependency_graph+ownership".into());
         m.insert(
             "planning_artifact_wps".into(),
-            strings(&self.planning_artifact_wps),
+            json_strings(&self.planning_artifact_wps),
         );
         if self.collapse.as_ref().is_some_and(|e| !e.is_empty()) {
             m.insert("collapse_report".into(), self.collapse_json());
@@ -112,8 +115,4 @@ impl LanePlan {
         text.push('\n');
         text
     }
-}
-
-pub(super) fn strings(items: &[String]) -> Value {
-    Value::Array(items.iter().cloned().map(Value::String).collect())
 }
