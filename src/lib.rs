@@ -5,6 +5,10 @@
 //! `spec-kitty agent mission finalize-tasks` ([`compiler::finalize`]): tasks.md and the WP prompt files go in,
 //! WP frontmatter, `lanes.json` and the status event log come out.
 
+// pest's generated parser names `alloc` (the tasks.md grammar is built without pest's `std` feature:
+// its per-rule stack probe is not needed by a grammar without recursive rules).
+extern crate alloc;
+
 pub mod auth;
 pub mod compiler;
 pub mod dashboard;

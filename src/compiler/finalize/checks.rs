@@ -12,7 +12,7 @@ use crate::compiler::graph::{
 };
 use crate::compiler::lanes::{MissingManifest, WpOwnership};
 use crate::compiler::ownership::{
-    find_overlaps, overlap_message, repo_glob_matches, surface_error,
+    RepoFs, find_overlaps, overlap_message, repo_glob_matches, surface_error,
 };
 use crate::support::diagnostics::{Diag, Failure};
 use crate::support::util::{json_strings, py_list};
@@ -458,9 +458,10 @@ pub(crate) fn zero_match_globs(
     let mut ids: Vec<String> = owners.keys().cloned().collect();
     sort_wps(&mut ids);
     let mut out = Vec::new();
+    let fs = RepoFs::new(&loaded.root);
     for id in ids {
         for glob in &owners[&id].owned_files {
-            match repo_glob_matches(&loaded.root, glob) {
+            match repo_glob_matches(&fs, glob) {
                 Ok(true) => {}
                 Ok(false) => out.push((
                     id.clone(),

@@ -117,8 +117,7 @@ pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure>
         }
         Err(_) => None,
     };
-    // tasks.md is parsed on a thread of its own while the WP files are read. (pest's stack guard
-    // also costs less there: glibc reads the main thread's stack bounds from /proc/self/maps.)
+    // tasks.md is parsed on a thread of its own while the WP files are read.
     let (doc, names_read) = std::thread::scope(|scope| {
         let parser = scope.spawn(|| parse::tasks_doc(tasks_md.as_ref()));
         let names_read = read_wp_files(root, &tasks_dir);

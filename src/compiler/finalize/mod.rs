@@ -176,6 +176,8 @@ fn run(
         return Err(with_warnings(f, &mut loaded.warnings));
     }
 
+    // Every warning from here on is the report's.
+    let warnings = std::mem::take(&mut loaded.warnings);
     let outcome = report::Outcome {
         loaded: &loaded,
         branch: &branch,
@@ -188,7 +190,7 @@ fn run(
         meta_target,
     };
     if opts.validate_only && !opts.check {
-        return Ok(report::validate_only(&outcome));
+        return Ok(report::validate_only(&outcome, warnings));
     }
     let writes = plan::writes(
         &loaded,
@@ -200,11 +202,11 @@ fn run(
         &branch,
     );
     if opts.check {
-        return Ok(report::check(root, &outcome, &writes));
+        return Ok(report::check(root, &outcome, &writes, warnings));
     }
     let in_flight = guard::in_flight(root, &loaded, lanes.as_ref(), &existing, opts.force)
         .map_err(|mut f| {
-            f.diagnostics.extend(loaded.warnings.iter().cloned());
+            f.diagnostics.extend(warnings.iter().cloned());
             f
         })?;
     let risk = guard::risk(root, &loaded, lanes.as_ref())?;
@@ -222,7 +224,7 @@ fn run(
         &emitted,
         &in_flight,
         risk.as_ref(),
-        loaded.warnings.clone(),
+        warnings,
     ))
 }
 

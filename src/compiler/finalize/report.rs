@@ -86,7 +86,7 @@ fn branch_lines(o: &Outcome<'_>) -> Vec<String> {
 }
 
 /// `--validate-only`: 3.1.1's `validation_passed` payload, what would change and be seeded.
-pub(crate) fn validate_only(o: &Outcome<'_>) -> Report {
+pub(crate) fn validate_only(o: &Outcome<'_>, warnings: Vec<Diag>) -> Report {
     let (updated, _, unchanged, preserved) = partition(o.plans);
     let would_modify: Vec<Value> = o
         .plans
@@ -109,7 +109,8 @@ pub(crate) fn validate_only(o: &Outcome<'_>) -> Report {
     payload.insert("mission_slug".into(), o.loaded.slug.clone().into());
     payload.insert("wp_count".into(), o.loaded.wps.len().into());
     payload.insert("validate_only".into(), true.into());
-    payload.insert("would_modify".into(), Value::Array(would_modify.clone()));
+    let would_modify_count = would_modify.len();
+    payload.insert("would_modify".into(), Value::Array(would_modify));
     payload.insert("would_preserve".into(), json_strings(&preserved));
     payload.insert("unchanged".into(), json_strings(&unchanged));
     payload.insert("updated_wp_count".into(), updated.into());
@@ -129,7 +130,7 @@ pub(crate) fn validate_only(o: &Outcome<'_>) -> Report {
         format!("  WPs validated: {}", o.loaded.wps.len()),
         format!(
             "  Would modify: {} WP(s), preserve: {}, unchanged: {}",
-            would_modify.len(),
+            would_modify_count,
             preserved.len(),
             unchanged.len()
         ),
@@ -148,7 +149,7 @@ pub(crate) fn validate_only(o: &Outcome<'_>) -> Report {
     Report {
         payload,
         lines,
-        warnings: o.loaded.warnings.clone(),
+        warnings,
         drift: false,
     }
 }
@@ -252,7 +253,7 @@ pub(crate) fn success(
 }
 
 /// The drift gate's report: every file finalize would write, and why.
-pub(crate) fn check(root: &Path, o: &Outcome<'_>, writes: &[Write]) -> Report {
+pub(crate) fn check(root: &Path, o: &Outcome<'_>, writes: &[Write], warnings: Vec<Diag>) -> Report {
     let (loaded, plans, bootstrap) = (o.loaded, o.plans, o.bootstrap);
     let mut files: Vec<Value> = Vec::new();
     let mut lines = Vec::new();
@@ -321,7 +322,7 @@ pub(crate) fn check(root: &Path, o: &Outcome<'_>, writes: &[Write]) -> Report {
     Report {
         payload,
         lines: out,
-        warnings: loaded.warnings.clone(),
+        warnings,
         drift,
     }
 }

@@ -17,7 +17,7 @@ mod repo_glob;
 mod tests;
 
 pub use fnmatch::fnmatch;
-pub use repo_glob::{GlobError, RepoGlob, repo_glob_matches};
+pub use repo_glob::{GlobError, RepoFs, RepoGlob, repo_glob_matches};
 
 /// `code_change`.
 pub const CODE_CHANGE: &str = "code_change";

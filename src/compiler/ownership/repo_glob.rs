@@ -1,7 +1,10 @@
 //! Globs against the repository's files with Python 3.11 `pathlib` rules (`**`, hidden
 //! files, symlinks), for the "matches nothing" warning.
 
-use std::path::Path;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use super::fnmatch::fnmatch_chars;
 use crate::support::utf8::surrogateescape_chars;
@@ -105,15 +108,15 @@ impl<'a> RepoGlob<'a> {
         Ok(RepoGlob { segments, dir_only })
     }
 
-    /// Whether the glob finds anything under `root` (a directory), as `any(root.glob(p))` did:
-    /// `**` is this directory and every directory below it (symlinked directories are not
+    /// Whether the glob finds anything in the repository `fs` looks at, as `any(root.glob(p))`
+    /// did: `**` is this directory and every directory below it (symlinked directories are not
     /// entered); wildcards match hidden names too; a literal last segment must exist (a dangling
     /// symlink does not count); a trailing `/` matches directories only.
-    pub fn matches_under(&self, root: &Path) -> bool {
-        root.is_dir() && self.walk(root, &self.segments)
+    pub fn matches_in(&self, fs: &RepoFs) -> bool {
+        fs.is_dir(&fs.root) && self.walk(fs, &fs.root, &self.segments)
     }
 
-    fn walk(&self, dir: &Path, segments: &[&str]) -> bool {
+    fn walk(&self, fs: &RepoFs, dir: &Path, segments: &[&str]) -> bool {
         let Some((seg, rest)) = segments.split_first() else {
             return true;
         };
@@ -121,45 +124,101 @@ impl<'a> RepoGlob<'a> {
         let dir_only = !rest.is_empty() || self.dir_only;
         if *seg == "**" {
             // `dir` is a directory (every caller checked), and `**` selects it first.
-            return self.walk(dir, rest) || subdirs(dir).iter().any(|d| self.walk(d, segments));
+            return self.walk(fs, dir, rest)
+                || fs
+                    .entries(dir)
+                    .iter()
+                    .filter(|e| e.real_dir)
+                    .any(|e| self.walk(fs, &e.path, segments));
         }
         if !seg.contains(['*', '?', '[']) {
             let next = dir.join(seg);
             return if dir_only {
-                next.is_dir() && self.walk(&next, rest)
+                fs.is_dir(&next) && self.walk(fs, &next, rest)
             } else {
-                next.exists()
+                fs.exists(&next)
             };
         }
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return false;
-        };
-        entries.flatten().any(|e| {
-            let path = e.path();
-            if dir_only && !path.is_dir() {
-                return false;
-            }
-            let name = surrogateescape_chars(e.file_name().as_encoded_bytes());
-            fnmatch_chars(&name, seg) && self.walk(&path, rest)
+        fs.entries(dir).iter().any(|e| {
+            (!dir_only || fs.is_dir(&e.path))
+                && fnmatch_chars(&e.name, seg)
+                && self.walk(fs, &e.path, rest)
         })
+    }
+}
+
+/// The repository's files as the globs see them, each directory listed and each path looked up
+/// at most once however many globs ask (a mission's globs share most of their directories).
+pub struct RepoFs {
+    root: PathBuf,
+    /// Path → `None` when nothing is there (a dangling symlink included), else whether it is a
+    /// directory (symlinks followed).
+    kinds: RefCell<HashMap<PathBuf, Option<bool>>>,
+    /// Directory → its entries (a directory that cannot be read has none).
+    listings: RefCell<HashMap<PathBuf, Rc<[Entry]>>>,
+}
+
+/// One directory entry.
+struct Entry {
+    path: PathBuf,
+    /// The name as Python saw it (undecodable bytes as surrogates).
+    name: Vec<char>,
+    /// A directory itself, not a symlink to one (`**` enters only these).
+    real_dir: bool,
+}
+
+impl RepoFs {
+    /// A view of the repository at `root`; nothing is read until a glob asks.
+    pub fn new(root: &Path) -> RepoFs {
+        RepoFs {
+            root: root.to_path_buf(),
+            kinds: RefCell::default(),
+            listings: RefCell::default(),
+        }
+    }
+
+    fn kind(&self, path: &Path) -> Option<bool> {
+        if let Some(k) = self.kinds.borrow().get(path) {
+            return *k;
+        }
+        let kind = std::fs::metadata(path).ok().map(|m| m.is_dir());
+        self.kinds.borrow_mut().insert(path.to_path_buf(), kind);
+        kind
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.kind(path) == Some(true)
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        self.kind(path).is_some()
+    }
+
+    fn entries(&self, dir: &Path) -> Rc<[Entry]> {
+        if let Some(e) = self.listings.borrow().get(dir) {
+            return Rc::clone(e);
+        }
+        let entries: Vec<Entry> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| Entry {
+                        path: e.path(),
+                        name: surrogateescape_chars(e.file_name().as_encoded_bytes()),
+                        real_dir: e.file_type().is_ok_and(|t| t.is_dir()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let entries: Rc<[Entry]> = entries.into();
+        self.listings
+            .borrow_mut()
+            .insert(dir.to_path_buf(), Rc::clone(&entries));
+        entries
     }
 }
 
 /// Whether a repository glob finds anything under `root`, or why Python's `Path.glob` refused
 /// it (see [`RepoGlob`]).
-pub fn repo_glob_matches(root: &Path, pattern: &str) -> Result<bool, GlobError> {
-    Ok(RepoGlob::parse(pattern)?.matches_under(root))
-}
-
-pub(super) fn subdirs(dir: &Path) -> Vec<std::path::PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<_> = entries
-        .flatten()
-        .filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false))
-        .map(|e| e.path())
-        .collect();
-    out.sort();
-    out
+pub fn repo_glob_matches(fs: &RepoFs, pattern: &str) -> Result<bool, GlobError> {
+    Ok(RepoGlob::parse(pattern)?.matches_in(fs))
 }
