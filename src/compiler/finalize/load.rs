@@ -193,9 +193,10 @@ fn read_wp_files(root: &Path, tasks_dir: &Path) -> Result<(Vec<String>, Vec<Read
     names.sort();
     // Reading and parsing the WP files is independent per file: large missions spread it over
     // the cores (in order, so everything after is as deterministic as a sequential read).
+    let tasks_display = rel_path(root, tasks_dir);
     let read_one = |name: &String| {
         let path = tasks_dir.join(name);
-        let display = rel_path(root, &path);
+        let display = format!("{tasks_display}/{name}");
         let read = match utf8::read_to_string(&path) {
             Ok(t) => (WpFile::parse(name, &display, t), None),
             Err(ReadError::Decode { error, lossy }) => {
