@@ -380,8 +380,17 @@ fn write_py_json(
 }
 
 fn write_py_str(out: &mut String, s: &str, ascii: bool) {
+    use std::fmt::Write as _;
     out.push('"');
-    for c in s.chars() {
+    // Runs of characters written as they are go in one copy. A byte that needs escaping is ASCII
+    // or (with `ascii`) the first byte of a non-ASCII character, so it starts a character.
+    let escaped = |b: u8| b < 0x20 || b == b'"' || b == b'\\' || (ascii && b > 0x7e);
+    let mut rest = s;
+    while let Some(at) = rest.bytes().position(escaped) {
+        out.push_str(&rest[..at]);
+        let Some(c) = rest[at..].chars().next() else {
+            break;
+        };
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -390,15 +399,16 @@ fn write_py_str(out: &mut String, s: &str, ascii: bool) {
             '\t' => out.push_str("\\t"),
             '\u{08}' => out.push_str("\\b"),
             '\u{0c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 || (ascii && (c as u32) > 0x7e) => {
+            c => {
                 let mut buf = [0u16; 2];
                 for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+                    let _ = write!(out, "\\u{unit:04x}");
                 }
             }
-            c => out.push(c),
         }
+        rest = &rest[at + c.len_utf8()..];
     }
+    out.push_str(rest);
     out.push('"');
 }
 
@@ -474,5 +484,39 @@ mod tests {
             "{\n  \"a\": [\n    1\n  ]\n}"
         );
         assert_eq!(py_json(&json!("😀")), r#""\ud83d\ude00""#);
+    }
+
+    /// The string writer, one character at a time, as Python's `json.dumps` escapes.
+    fn py_str_by_char(s: &str, ascii: bool) -> String {
+        let mut out = String::from('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{08}' => out.push_str("\\b"),
+                '\u{0c}' => out.push_str("\\f"),
+                c if (c as u32) < 0x20 || (ascii && (c as u32) > 0x7e) => {
+                    let mut buf = [0u16; 2];
+                    for unit in c.encode_utf16(&mut buf) {
+                        out.push_str(&format!("\\u{unit:04x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn strings_are_escaped_character_by_character(s in "(\\PC|[\"\\\\\u{0}-\u{1f}\u{7f}é😀])*", ascii: bool) {
+            let mut out = String::new();
+            write_py_str(&mut out, &s, ascii);
+            proptest::prop_assert_eq!(out, py_str_by_char(&s, ascii));
+        }
     }
 }

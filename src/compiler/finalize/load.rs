@@ -59,6 +59,9 @@ impl Loaded {
 /// readable at all.
 type ReadWp = (Result<WpFile, Diag>, Option<Failure>);
 
+/// WP files a thread takes at a time when the files are read in parallel.
+const BATCH: usize = 32;
+
 /// A WP file's path and what reading it gave.
 type ReadFile = (PathBuf, ReadWp);
 
@@ -224,20 +227,34 @@ fn read_wp_files(root: &Path, tasks_dir: &Path) -> Result<(Vec<String>, Vec<Read
     let read: Vec<ReadFile> = if names.len() < 64 {
         names.iter().map(read_one).collect()
     } else {
+        // The files are handed out in small batches, so a core that finishes early (the one that
+        // parsed tasks.md) takes more; this thread works too. Each result keeps its index, and
+        // the results are put back in name order.
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);
-        let chunk = names.len().div_ceil(threads);
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = names
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(read_one).collect::<Vec<_>>()))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                .collect()
-        })
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let start = next.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
+                if start >= names.len() {
+                    return done;
+                }
+                let end = (start + BATCH).min(names.len());
+                done.extend((start..end).map(|i| (i, read_one(&names[i]))));
+            }
+        };
+        let mut all = std::thread::scope(|scope| {
+            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+            let mut all = work();
+            for h in helpers {
+                all.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+            }
+            all
+        });
+        all.sort_unstable_by_key(|(i, _)| *i);
+        all.into_iter().map(|(_, r)| r).collect()
     };
     Ok((names, read))
 }

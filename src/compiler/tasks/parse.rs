@@ -624,4 +624,57 @@ mod properties {
             prop_assert!(super::parse(&text).is_ok());
         }
     }
+
+    /// pest is built without its `std` feature, which only adds a stack probe to every rule
+    /// call: that is safe while no rule can call itself, so no input can nest calls deeply.
+    #[test]
+    fn no_grammar_rule_is_recursive() {
+        let grammar = include_str!("../../../grammar/tasks.pest");
+        let mut rules: Vec<(&str, String)> = Vec::new();
+        for line in grammar.lines().filter(|l| !l.starts_with("//")) {
+            let Some((name, body)) = line.split_once(" = ") else {
+                continue;
+            };
+            // The body without its string literals (which may hold any character).
+            let mut code = String::new();
+            let mut in_str = false;
+            let mut chars = body.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' if in_str => {
+                        chars.next();
+                    }
+                    '"' | '\'' => in_str = !in_str,
+                    c if !in_str => code.push(c),
+                    _ => {}
+                }
+            }
+            rules.push((name.trim(), code));
+        }
+        assert!(rules.len() > 20, "the grammar's rules were not found");
+        let calls = |code: &str| -> Vec<&str> {
+            rules
+                .iter()
+                .map(|(n, _)| *n)
+                .filter(|n| {
+                    code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                        .any(|word| word == *n)
+                })
+                .collect()
+        };
+        // Depth-first search for a rule that reaches itself.
+        for (start, code) in &rules {
+            let mut stack: Vec<&str> = calls(code);
+            let mut seen: Vec<&str> = Vec::new();
+            while let Some(rule) = stack.pop() {
+                assert_ne!(rule, *start, "rule `{start}` can call itself");
+                if !seen.contains(&rule) {
+                    seen.push(rule);
+                    if let Some((_, body)) = rules.iter().find(|(n, _)| *n == rule) {
+                        stack.extend(calls(body));
+                    }
+                }
+            }
+        }
+    }
 }
