@@ -380,7 +380,6 @@ fn write_py_json(
 }
 
 fn write_py_str(out: &mut String, s: &str, ascii: bool) {
-    use std::fmt::Write as _;
     out.push('"');
     // Runs of characters written as they are go in one copy. A byte that needs escaping is ASCII
     // or (with `ascii`) the first byte of a non-ASCII character, so it starts a character.
@@ -391,25 +390,32 @@ fn write_py_str(out: &mut String, s: &str, ascii: bool) {
         let Some(c) = rest[at..].chars().next() else {
             break;
         };
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{08}' => out.push_str("\\b"),
-            '\u{0c}' => out.push_str("\\f"),
-            c => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    let _ = write!(out, "\\u{unit:04x}");
-                }
-            }
-        }
+        push_escaped(out, c);
         rest = &rest[at + c.len_utf8()..];
     }
     out.push_str(rest);
     out.push('"');
+}
+
+/// One character as `json.dumps` escapes it: a short escape where JSON has one, else `\uXXXX`
+/// (UTF-16 units).
+fn push_escaped(out: &mut String, c: char) {
+    use std::fmt::Write as _;
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{08}' => out.push_str("\\b"),
+        '\u{0c}' => out.push_str("\\f"),
+        c => {
+            let mut buf = [0u16; 2];
+            for unit in c.encode_utf16(&mut buf) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -486,25 +492,15 @@ mod tests {
         assert_eq!(py_json(&json!("😀")), r#""\ud83d\ude00""#);
     }
 
-    /// The string writer, one character at a time, as Python's `json.dumps` escapes.
+    /// The string writer, one character at a time: Python's `json.dumps` escapes control
+    /// characters, quotes and backslashes, and with `ensure_ascii` everything past `~`.
     fn py_str_by_char(s: &str, ascii: bool) -> String {
         let mut out = String::from('"');
         for c in s.chars() {
-            match c {
-                '"' => out.push_str("\\\""),
-                '\\' => out.push_str("\\\\"),
-                '\n' => out.push_str("\\n"),
-                '\r' => out.push_str("\\r"),
-                '\t' => out.push_str("\\t"),
-                '\u{08}' => out.push_str("\\b"),
-                '\u{0c}' => out.push_str("\\f"),
-                c if (c as u32) < 0x20 || (ascii && (c as u32) > 0x7e) => {
-                    let mut buf = [0u16; 2];
-                    for unit in c.encode_utf16(&mut buf) {
-                        out.push_str(&format!("\\u{unit:04x}"));
-                    }
-                }
-                c => out.push(c),
+            if (c as u32) < 0x20 || c == '"' || c == '\\' || (ascii && (c as u32) > 0x7e) {
+                push_escaped(&mut out, c);
+            } else {
+                out.push(c);
             }
         }
         out.push('"');
