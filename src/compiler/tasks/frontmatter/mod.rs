@@ -215,7 +215,7 @@ impl WpFile {
             .with_help("fix the value, or remove the key and let finalize-tasks fill it in")
         };
 
-        let get = |k: &str| map.get(Value::String(k.to_owned()));
+        let get = |k: &str| map.get(k);
         let opt_str = |k: &str| -> Result<Option<String>, Diag> {
             match get(k) {
                 None | Some(Value::Null) => Ok(None),
