@@ -195,7 +195,7 @@ fn read_wp_files(root: &Path, tasks_dir: &Path) -> Result<(Vec<String>, Vec<Read
         .collect();
     names.sort();
     // Reading and parsing the WP files is independent per file: large missions spread it over
-    // the cores (in order, so everything after is as deterministic as a sequential read).
+    // the cores.
     let tasks_display = rel_path(root, tasks_dir);
     let read_one = |name: &String| {
         let path = tasks_dir.join(name);
@@ -229,7 +229,8 @@ fn read_wp_files(root: &Path, tasks_dir: &Path) -> Result<(Vec<String>, Vec<Read
     } else {
         // The files are handed out in small batches, so a core that finishes early (the one that
         // parsed tasks.md) takes more; this thread works too. Each result keeps its index, and
-        // the results are put back in name order.
+        // the results are put back in name order, so everything after is as deterministic as a
+        // sequential read.
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);

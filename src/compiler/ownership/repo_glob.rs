@@ -217,8 +217,8 @@ impl RepoFs {
     }
 }
 
-/// Whether a repository glob finds anything under `root`, or why Python's `Path.glob` refused
-/// it (see [`RepoGlob`]).
+/// Whether a repository glob finds anything in the repository `fs` looks at, or why Python's
+/// `Path.glob` refused it (see [`RepoGlob`]).
 pub fn repo_glob_matches(fs: &RepoFs, pattern: &str) -> Result<bool, GlobError> {
     Ok(RepoGlob::parse(pattern)?.matches_in(fs))
 }

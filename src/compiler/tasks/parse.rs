@@ -238,13 +238,13 @@ fn scan_bullets(text: &str, body: Span, deps_headings: &[(usize, usize)]) -> Vec
     let mut lists: Vec<(usize, usize)> = Vec::new();
     // The rest of the heading line is the section's first line; 3.1.1 tested it like any other
     // (and the whitespace after its hashes may run onto the next lines).
-    // (A Dependencies heading starts with `#`: most heading lines cannot be one.)
-    if let Some(len) = text[body.clone()]
-        .starts_with('#')
-        .then(|| TasksParser::parse(Rule::deps_heading, &text[body.clone()]).ok())
-        .flatten()
-        .and_then(|mut p| p.next())
-        .map(|p| p.as_str().len())
+    // A Dependencies heading starts with `#`: most heading lines need no parse to rule it out.
+    let rest = &text[body.clone()];
+    if rest.starts_with('#')
+        && let Some(len) = TasksParser::parse(Rule::deps_heading, rest)
+            .ok()
+            .and_then(|mut p| p.next())
+            .map(|p| p.as_str().len())
     {
         lists.push((body.start, body.start + len));
     }
