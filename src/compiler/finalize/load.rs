@@ -13,6 +13,7 @@ use crate::compiler::tasks::ast::TasksDoc;
 use crate::compiler::tasks::frontmatter::WpFile;
 use crate::project::{MissionRef, rel_path};
 use crate::support::diagnostics::{Diag, Failure, Source};
+use crate::support::par;
 use crate::support::utf8::{self, ReadError};
 
 /// A readable WP file with the id its file name gives.
@@ -58,9 +59,6 @@ impl Loaded {
 /// One WP file as read: the parsed file or why not, and the failure when it is not UTF-8 or not
 /// readable at all.
 type ReadWp = (Result<WpFile, Diag>, Option<Failure>);
-
-/// WP files a thread takes at a time when the files are read in parallel.
-const BATCH: usize = 32;
 
 /// A WP file's path and what reading it gave.
 type ReadFile = (PathBuf, ReadWp);
@@ -195,7 +193,7 @@ fn read_wp_files(root: &Path, tasks_dir: &Path) -> Result<(Vec<String>, Vec<Read
         .collect();
     names.sort();
     // Reading and parsing the WP files is independent per file: large missions spread it over
-    // the cores.
+    // the cores (the one that parsed tasks.md takes its share when it is done).
     let tasks_display = rel_path(root, tasks_dir);
     let read_one = |name: &String| {
         let path = tasks_dir.join(name);
@@ -224,39 +222,7 @@ fn read_wp_files(root: &Path, tasks_dir: &Path) -> Result<(Vec<String>, Vec<Read
         };
         (path, read)
     };
-    let read: Vec<ReadFile> = if names.len() < 64 {
-        names.iter().map(read_one).collect()
-    } else {
-        // The files are handed out in small batches, so a core that finishes early (the one that
-        // parsed tasks.md) takes more; this thread works too. Each result keeps its index, and
-        // the results are put back in name order, so everything after is as deterministic as a
-        // sequential read.
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let work = || {
-            let mut done = Vec::new();
-            loop {
-                let start = next.fetch_add(BATCH, std::sync::atomic::Ordering::Relaxed);
-                if start >= names.len() {
-                    return done;
-                }
-                let end = (start + BATCH).min(names.len());
-                done.extend((start..end).map(|i| (i, read_one(&names[i]))));
-            }
-        };
-        let mut all = std::thread::scope(|scope| {
-            let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
-            let mut all = work();
-            for h in helpers {
-                all.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-            }
-            all
-        });
-        all.sort_unstable_by_key(|(i, _)| *i);
-        all.into_iter().map(|(_, r)| r).collect()
-    };
+    let read: Vec<ReadFile> = par::map(&names, 64, read_one);
     Ok((names, read))
 }
 

@@ -255,11 +255,9 @@ pub(crate) fn analyze(
     let refs = resolve::requirement_refs(&loaded);
     let refs_by_wp: HashMap<&str, &Vec<String>> =
         refs.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let plans: Vec<WpPlan> = loaded
-        .wps
-        .iter()
-        .map(|wp| plan::wp(wp, &resolution, &refs_by_wp, branch, &loaded.slug))
-        .collect();
+    let plans: Vec<WpPlan> = crate::support::par::map(&loaded.wps, 256, |wp| {
+        plan::wp(wp, &resolution, &refs_by_wp, branch, &loaded.slug)
+    });
     Ok(Analysis {
         loaded,
         branch: branch.to_owned(),

@@ -98,11 +98,11 @@ pub struct WpFile {
     /// Where 3.1.1's raw-check region ends (the second `---` of the file), if the file starts
     /// with `---`.
     raw_end: Option<usize>,
-    /// The parsed frontmatter mapping.
-    mapping: yaml_serde::Mapping,
-    /// Whether every top-level key sits on its own `key:` line (a block mapping), so that keys can
-    /// be edited in place. A flow mapping (`{a: 1}`) or explicit keys (`? a`) cannot.
-    block_layout: bool,
+    /// The parsed mapping, kept only when an edit must rewrite the frontmatter whole: when not
+    /// every top-level key sits on its own `key:` line (a flow mapping `{a: 1}`, explicit keys
+    /// `? a`). A block mapping is edited in place and needs only `keys`; dropping its mapping
+    /// right after parsing keeps a large mission's memory (and its freeing) small.
+    rewrite: Option<yaml_serde::Mapping>,
 }
 
 impl WpFile {
@@ -297,13 +297,13 @@ impl WpFile {
             && map
                 .keys()
                 .all(|k| matches!(k, Value::String(name) if keys.iter().any(|b| &b.key == name)));
+        let rewrite = (!block_layout).then_some(map);
         Ok(WpFile {
             file_name: file_name.to_owned(),
             raw_has_dependencies: has_raw_key(raw_region, "dependencies"),
             raw_has_requirement_refs: has_raw_key(raw_region, "requirement_refs"),
             raw_end,
-            mapping: map,
-            block_layout,
+            rewrite,
             yaml,
             keys,
             meta,
@@ -348,8 +348,8 @@ impl WpFile {
     pub fn edited(&self, changes: &[(&str, FmValue)], order: &[&str]) -> String {
         let full: &str = &self.source.text;
         let bom = if full.starts_with('\u{feff}') { 3 } else { 0 };
-        if !self.block_layout
-            && let Some(yaml) = self.rewritten_yaml(changes, order)
+        if let Some(map) = &self.rewrite
+            && let Some(yaml) = self.rewritten_yaml(map, changes, order)
         {
             return format!(
                 "{}{yaml}{}",
@@ -362,8 +362,13 @@ impl WpFile {
     }
 
     /// The whole mapping with `changes` applied, serialised in block style.
-    fn rewritten_yaml(&self, changes: &[(&str, FmValue)], order: &[&str]) -> Option<String> {
-        let mut map = self.mapping.clone();
+    fn rewritten_yaml(
+        &self,
+        map: &yaml_serde::Mapping,
+        changes: &[(&str, FmValue)],
+        order: &[&str],
+    ) -> Option<String> {
+        let mut map = map.clone();
         let mut changes: Vec<&(&str, FmValue)> = changes.iter().collect();
         changes.sort_by_key(|(k, _)| order.iter().position(|o| o == k).unwrap_or(order.len()));
         for (key, value) in changes {
