@@ -74,7 +74,7 @@ pub struct PairRisk {
 /// The report over every pair.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RiskReport {
-    /// Pairs in lane order.
+    /// The pairs with a score above 0, in lane order (every other pair scores 0).
     pub pairs: Vec<PairRisk>,
     /// The highest pair score, or 0.
     pub overall: f64,
@@ -117,24 +117,31 @@ impl RiskReport {
 }
 
 /// Scores every pair of lanes that share a parallel group. `bodies` maps WP id to its body.
+///
+/// 3.1.1 scored every pair, which is quadratic in the lanes (a 5,000-WP mission took seconds).
+/// Here each lane's facts are worked out once, and only the pairs that share something (a
+/// parent directory, a test file, or a module one names and the other owns) are scored: every
+/// other pair scores 0, so `overall` and the printed lines are 3.1.1's.
 pub fn assess(
     plan: &LanePlan,
     bodies: &HashMap<String, String>,
     policy: &RiskPolicy,
 ) -> RiskReport {
-    let mut groups: Vec<(u64, Vec<&Lane>)> = Vec::new();
+    // Parallel groups in order of first appearance, lanes in plan order within each.
+    let mut groups: Vec<Vec<&Lane>> = Vec::new();
+    let mut group_of: HashMap<u64, usize> = HashMap::new();
     for lane in &plan.lanes {
-        match groups.iter_mut().find(|(g, _)| *g == lane.parallel_group) {
-            Some((_, v)) => v.push(lane),
-            None => groups.push((lane.parallel_group, vec![lane])),
-        }
+        let g = *group_of.entry(lane.parallel_group).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        groups[g].push(lane);
     }
     let mut pairs = Vec::new();
-    for (_, lanes) in &groups {
-        for (i, a) in lanes.iter().enumerate() {
-            for b in &lanes[i + 1..] {
-                pairs.push(score_pair(a, b, bodies));
-            }
+    for lanes in &groups {
+        let facts: Vec<LaneFacts<'_>> = lanes.iter().map(|l| LaneFacts::new(l, bodies)).collect();
+        for (i, j) in candidate_pairs(&facts) {
+            pairs.push(score_pair(&facts[i], &facts[j]));
         }
     }
     let overall = pairs.iter().map(|p| p.score).fold(0.0, f64::max);
@@ -145,46 +152,110 @@ pub fn assess(
     }
 }
 
-fn score_pair(a: &Lane, b: &Lane, bodies: &HashMap<String, String>) -> PairRisk {
-    let shared_parent_dirs: Vec<String> = parent_dirs(&a.write_scope)
-        .intersection(&parent_dirs(&b.write_scope))
-        .cloned()
-        .collect();
-    let text = |lane: &Lane| -> String {
-        lane.wp_ids
+/// What one lane brings to a pair, worked out once.
+struct LaneFacts<'a> {
+    lane: &'a Lane,
+    /// Its WP bodies, joined with spaces.
+    body: String,
+    parent_dirs: BTreeSet<String>,
+    modules: BTreeSet<String>,
+    tests: BTreeSet<String>,
+}
+
+impl<'a> LaneFacts<'a> {
+    fn new(lane: &'a Lane, bodies: &HashMap<String, String>) -> Self {
+        let body = lane
+            .wp_ids
             .iter()
             .map(|w| bodies.get(w).map_or("", String::as_str))
             .collect::<Vec<_>>()
-            .join(" ")
+            .join(" ");
+        let tests = test_refs(lane, &body);
+        LaneFacts {
+            lane,
+            parent_dirs: parent_dirs(&lane.write_scope),
+            modules: modules(&lane.write_scope),
+            tests,
+            body,
+        }
+    }
+}
+
+/// The pairs `(i, j)`, `i < j`, in lane order, that share a parent directory or a test file, or
+/// where one lane's body names a module the other owns: the pairs whose score can be above 0.
+fn candidate_pairs(facts: &[LaneFacts<'_>]) -> BTreeSet<(usize, usize)> {
+    let mut out = BTreeSet::new();
+    let mut pair = |a: usize, b: usize| {
+        if a != b {
+            out.insert((a.min(b), a.max(b)));
+        }
     };
-    let (body_a, body_b) = (text(a), text(b));
-    let mut import_coupling = Vec::new();
-    for m in modules(&b.write_scope) {
-        if body_a.contains(&m) {
-            import_coupling.push(format!(
-                "{} references {m} (owned by {})",
-                a.lane_id, b.lane_id
-            ));
+    // Lanes by each directory and test file they have.
+    let mut shared: HashMap<(bool, &str), Vec<usize>> = HashMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        for d in &f.parent_dirs {
+            shared.entry((false, d)).or_default().push(i);
+        }
+        for t in &f.tests {
+            shared.entry((true, t)).or_default().push(i);
         }
     }
-    for m in modules(&a.write_scope) {
-        if body_b.contains(&m) {
-            import_coupling.push(format!(
-                "{} references {m} (owned by {})",
-                b.lane_id, a.lane_id
-            ));
+    for lanes in shared.values() {
+        for (n, &a) in lanes.iter().enumerate() {
+            for &b in &lanes[n + 1..] {
+                pair(a, b);
+            }
         }
     }
-    let shared_test_surfaces: Vec<String> = test_refs(a, &body_a)
-        .intersection(&test_refs(b, &body_b))
+    // Every module in every body at once (overlapping matches: `core` and `core.models` both).
+    let mut owners: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, f) in facts.iter().enumerate() {
+        for m in &f.modules {
+            owners.entry(m).or_default().push(i);
+        }
+    }
+    let names: Vec<&str> = owners.keys().copied().collect();
+    if let Ok(searcher) = aho_corasick::AhoCorasick::new(&names) {
+        for (i, f) in facts.iter().enumerate() {
+            for m in searcher.find_overlapping_iter(&f.body) {
+                for &owner in &owners[names[m.pattern().as_usize()]] {
+                    pair(i, owner);
+                }
+            }
+        }
+    } else {
+        // Too many modules for one automaton: compare every pair, as 3.1.1 did.
+        for a in 0..facts.len() {
+            for b in a + 1..facts.len() {
+                pair(a, b);
+            }
+        }
+    }
+    out
+}
+
+fn score_pair(a: &LaneFacts<'_>, b: &LaneFacts<'_>) -> PairRisk {
+    let shared_parent_dirs: Vec<String> = a
+        .parent_dirs
+        .intersection(&b.parent_dirs)
         .cloned()
         .collect();
+    let mut import_coupling = Vec::new();
+    for (x, y) in [(a, b), (b, a)] {
+        for m in y.modules.iter().filter(|m| x.body.contains(m.as_str())) {
+            import_coupling.push(format!(
+                "{} references {m} (owned by {})",
+                x.lane.lane_id, y.lane.lane_id
+            ));
+        }
+    }
+    let shared_test_surfaces: Vec<String> = a.tests.intersection(&b.tests).cloned().collect();
     let raw = shared_parent_dirs.len().min(5) as f64 * 0.12
         + import_coupling.len().min(5) as f64 * 0.10
         + shared_test_surfaces.len().min(3) as f64 * 0.08;
     PairRisk {
-        lane_a: a.lane_id.clone(),
-        lane_b: b.lane_id.clone(),
+        lane_a: a.lane.lane_id.clone(),
+        lane_b: b.lane.lane_id.clone(),
         shared_parent_dirs,
         import_coupling,
         shared_test_surfaces,
@@ -323,5 +394,73 @@ mod tests {
             "⚠ Parallelization risk: 0.42 (threshold: 0.60)"
         );
         assert!(!r.exceeds());
+    }
+
+    /// Every pair scored, as 3.1.1 did it.
+    fn all_pairs(plan: &LanePlan, bodies: &HashMap<String, String>) -> Vec<PairRisk> {
+        let facts: Vec<LaneFacts<'_>> = plan
+            .lanes
+            .iter()
+            .map(|l| LaneFacts::new(l, bodies))
+            .collect();
+        // Groups in order of first appearance, every pair within each.
+        let mut order: Vec<u64> = Vec::new();
+        for f in &facts {
+            if !order.contains(&f.lane.parallel_group) {
+                order.push(f.lane.parallel_group);
+            }
+        }
+        let mut out = Vec::new();
+        for g in order {
+            let group: Vec<&LaneFacts<'_>> = facts
+                .iter()
+                .filter(|f| f.lane.parallel_group == g)
+                .collect();
+            for (i, a) in group.iter().enumerate() {
+                for b in &group[i + 1..] {
+                    out.push(score_pair(a, b));
+                }
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn only_pairs_scoring_zero_are_skipped(
+            lanes in proptest::collection::vec(
+                (
+                    proptest::collection::vec("(src|tests)/(app|core|ui)(/(models|views|test_a))?(/\\*\\*|\\.py)?", 0..3),
+                    "(uses |see )?(app|core|ui)(\\.(models|views))?( tests/test_(a|b))?",
+                    0u64..2,
+                ),
+                0..7,
+            ),
+        ) {
+            let plan = LanePlan {
+                lanes: lanes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (scope, _, group))| Lane {
+                        parallel_group: *group,
+                        ..lane(&format!("lane-{i}"), &[&format!("WP{i:02}")], &scope.iter().map(String::as_str).collect::<Vec<_>>())
+                    })
+                    .collect(),
+                planning_artifact_wps: vec![],
+                collapse: Some(vec![]),
+                independent_collapsed: 0,
+            };
+            let bodies: HashMap<String, String> = lanes
+                .iter()
+                .enumerate()
+                .map(|(i, (_, body, _))| (format!("WP{i:02}"), body.clone()))
+                .collect();
+            let want: Vec<PairRisk> = all_pairs(&plan, &bodies)
+                .into_iter()
+                .filter(|p| p.score > 0.0)
+                .collect();
+            let got = assess(&plan, &bodies, &RiskPolicy::default());
+            proptest::prop_assert_eq!(&got.pairs, &want);
+        }
     }
 }

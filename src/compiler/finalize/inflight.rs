@@ -3,7 +3,7 @@
 //! commits is orphaned. finalize refuses such a run unless `--force`, and then says what moved and
 //! which worktrees no longer belong to their WPs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use crate::compiler::lanes::LanePlan;
@@ -52,14 +52,14 @@ pub fn moves(
         return Vec::new();
     };
     let (_, states) = status::reduce(events);
-    let new_lane = |wp: &str| {
-        plan.and_then(|p| {
-            p.lanes
-                .iter()
-                .find(|l| l.wp_ids.iter().any(|w| w == wp))
-                .map(|l| l.lane_id.clone())
-        })
-    };
+    // Each WP's new lane (the first lane that lists it), looked up once per WP.
+    let mut new_lanes: HashMap<&str, &str> = HashMap::new();
+    for l in plan.iter().flat_map(|p| &p.lanes) {
+        for w in &l.wp_ids {
+            new_lanes.entry(w).or_insert(&l.lane_id);
+        }
+    }
+    let new_lane = |wp: &str| new_lanes.get(wp).map(|l| (*l).to_owned());
     let mut found: BTreeMap<String, LaneMove> = BTreeMap::new();
     for lane in &old.lanes {
         let worktree: Option<PathBuf> = (lane.lane_id != PLANNING_LANE)

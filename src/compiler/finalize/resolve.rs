@@ -1,7 +1,7 @@
 //! Stage 3, resolve: each WP's effective dependency list (the declared one, or its frontmatter's
 //! when tasks.md declares none) and its requirement refs, as 3.1.1 collected them.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::load::Loaded;
 use crate::compiler::graph::{DepMap, wp_cmp};
@@ -23,7 +23,8 @@ pub(crate) struct Resolution {
     pub source: HashMap<String, DepSource>,
     /// (wp, frontmatter list, parsed list) for every disagreement.
     pub conflicts: Vec<(String, Vec<String>, Vec<String>)>,
-    pub preserved: Vec<String>,
+    /// WPs whose frontmatter list is kept (a set: every WP's plan asks whether it is one).
+    pub preserved: HashSet<String>,
     /// Whether a WP outside the map keeps its frontmatter list (tasks.md) or gets `[]` (wps.yaml
     /// is the whole map).
     pub outside_keeps_frontmatter: bool,
@@ -32,7 +33,7 @@ pub(crate) struct Resolution {
 pub(crate) fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
     let mut kept: HashMap<&str, Vec<String>> = HashMap::new();
     let mut conflicts = Vec::new();
-    let mut preserved = Vec::new();
+    let mut preserved = HashSet::new();
     // wps.yaml is authoritative: nothing is kept from frontmatter. It can still disagree with a
     // WP's frontmatter list, as tasks.md can (3.1.1 checked whichever map it had).
     if loaded.wps_yaml.is_none() {
@@ -40,7 +41,7 @@ pub(crate) fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
             let p = parsed.get(&wp.id).cloned().unwrap_or_default();
             let e = wp.file.meta.dependencies.clone().unwrap_or_default();
             if p.is_empty() && !e.is_empty() {
-                preserved.push(wp.id.clone());
+                preserved.insert(wp.id.clone());
                 kept.insert(&wp.id, e);
             }
         }

@@ -344,12 +344,18 @@ pub fn compute(
     }
     // Depth: 0 without lane dependencies, else 1 + the deepest dependency (acyclic by rule 1
     // under collapse; checked under fan-in).
+    let lane_index: HashMap<&str, usize> = lanes
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, l)| (l.lane_id.as_str(), i))
+        .collect();
     let lane_deps: Vec<Vec<usize>> = lanes
         .iter()
         .map(|l| {
             l.depends_on_lanes
                 .iter()
-                .filter_map(|id| lanes.iter().position(|x| &x.lane_id == id))
+                .filter_map(|id| lane_index.get(id.as_str()).copied())
                 .collect()
         })
         .collect();
