@@ -110,6 +110,15 @@ fn status_args<'a>(head: &[&'a str], paths: &'a [String]) -> Vec<&'a str> {
 /// writes.
 pub fn changed_paths(root: &Path, paths: &[String]) -> Result<Vec<String>, GitError> {
     let out = run(root, &status_args(&["status", "--porcelain", "-z"], paths))?;
+    // Porcelain paths are relative to the repository's top, which is `root` unless the project
+    // lives in a subdirectory of the repository.
+    let prefix = if root.join(".git").exists() {
+        String::new()
+    } else {
+        run(root, &["rev-parse", "--show-prefix"])?
+            .trim_end_matches('\n')
+            .to_owned()
+    };
     let mut found = Vec::new();
     let mut fields = out.split('\0');
     while let Some(entry) = fields.next() {
@@ -120,7 +129,11 @@ pub fn changed_paths(root: &Path, paths: &[String]) -> Result<Vec<String>, GitEr
             // The original path follows as its own field.
             let _ = fields.next();
         }
-        found.push(path.to_owned());
+        found.push(
+            path.strip_prefix(prefix.as_str())
+                .unwrap_or(path)
+                .to_owned(),
+        );
     }
     Ok(found)
 }
@@ -129,22 +142,31 @@ pub fn changed_paths(root: &Path, paths: &[String]) -> Result<Vec<String>, GitEr
 /// staged staged and out of the commit. Ignored files among `paths` are committed too, as 3.1.1's
 /// `git add --force` did. Returns the new commit's hash.
 pub fn commit_paths(root: &Path, paths: &[String], message: &str) -> Result<String, GitError> {
-    let mut add = vec!["add", "--force", "--"];
-    add.extend(paths.iter().map(String::as_str));
-    run(root, &add)?;
+    // The paths go to git on stdin, as pathspecs (`--pathspec-from-file`), so a mission of any
+    // size fits: on the command line, tens of thousands of WP files would exceed the system's
+    // argument limit.
+    let mut pathspecs = Vec::new();
+    for p in paths {
+        pathspecs.extend_from_slice(p.as_bytes());
+        pathspecs.push(0);
+    }
+    const FROM_STDIN: [&str; 2] = ["--pathspec-from-file=-", "--pathspec-file-nul"];
+    run_with_input(
+        root,
+        &[&["add", "--force"][..], &FROM_STDIN].concat(),
+        &pathspecs,
+    )?;
     // A pathspec commit (`git commit -- paths`) takes only these paths and leaves the rest of the
     // index alone, which is what 3.1.1's stash dance achieved without touching the stash.
-    let mut commit = vec![
+    let commit = [
         "-c",
         "commit.gpgsign=false",
         "commit",
         "--quiet",
         "-m",
         message,
-        "--",
     ];
-    commit.extend(paths.iter().map(String::as_str));
-    run(root, &commit)?;
+    run_with_input(root, &[&commit[..], &FROM_STDIN].concat(), &pathspecs)?;
     head(root)
 }
 
@@ -359,26 +381,40 @@ pub fn commit_files(
 
 /// Stores `bytes` as a blob and returns its id.
 fn hash_blob(root: &Path, bytes: &[u8]) -> Result<String, GitError> {
+    run_with_input(root, &["hash-object", "-w", "--stdin"], bytes).map(|out| out.trim().to_owned())
+}
+
+/// Runs `git -C root args...` with `input` on its stdin and returns its stdout. The input is
+/// written from a thread of its own, so git can write its output meanwhile.
+fn run_with_input(root: &Path, args: &[&str], input: &[u8]) -> Result<String, GitError> {
     use std::io::Write as _;
-    let args = ["hash-object", "-w", "--stdin"];
-    let err = |e: std::io::Error| spawn_error(&args, &e);
-    let mut child = git(root, &args)
+    let err = |e: std::io::Error| spawn_error(args, &e);
+    let mut child = git(root, args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(err)?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(bytes).map_err(err)?;
-    }
-    let out = child.wait_with_output().map_err(err)?;
+    let stdin = child.stdin.take();
+    let (written, out) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || match stdin {
+            // Dropping the pipe at the end closes git's stdin.
+            Some(mut pipe) => pipe.write_all(input),
+            None => Ok(()),
+        });
+        let out = child.wait_with_output();
+        (writer.join(), out)
+    });
+    let out = out.map_err(err)?;
     if !out.status.success() {
         return Err(GitError {
-            args: "hash-object -w --stdin".into(),
+            args: args.join(" "),
             message: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
         });
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    // git read what it needed: a write error after a success (a closed pipe) is not a failure.
+    drop(written);
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// A file's content at a revision (`git show rev:path`), or `None` when it has none.

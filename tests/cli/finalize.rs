@@ -226,6 +226,50 @@ fn rerun_on_an_unchanged_mission_changes_nothing_and_makes_no_commit() {
 }
 
 #[test]
+fn a_project_in_a_subdirectory_of_its_repository_is_committed_too() {
+    let p = two_wp_project();
+    let outer = tempfile::tempdir().expect("tempdir");
+    let proj = outer.path().join("proj");
+    copy_tree(p.root(), &proj);
+    std::fs::remove_dir_all(proj.join(".git")).expect("rm .git");
+    git_init_commit(outer.path());
+    let run = || {
+        let out = spec_kitty(&proj)
+            .args([
+                "agent",
+                "mission",
+                "finalize-tasks",
+                "--mission",
+                "001-m",
+                "--json",
+            ])
+            .output()
+            .expect("runs");
+        let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        (out.status.code(), json)
+    };
+    let (code, json) = run();
+    assert_eq!(code, Some(0), "{json}");
+    assert_eq!(json["commit_created"], true, "{json}");
+    // Git's paths start at the repository's top (`proj/...`); every planning file is committed.
+    let dirty = git(
+        outer.path(),
+        &[
+            "status",
+            "--porcelain",
+            "--",
+            "proj/kitty-specs/001-m/tasks",
+            "proj/kitty-specs/001-m/tasks.md",
+            "proj/kitty-specs/001-m/lanes.json",
+        ],
+    );
+    assert_eq!(dirty, "");
+    let (code, json) = run();
+    assert_eq!(code, Some(0), "{json}");
+    assert_eq!(json["commit_created"], false, "{json}");
+}
+
+#[test]
 fn validate_only_writes_nothing() {
     let p = two_wp_project();
     let before = p.snapshot();

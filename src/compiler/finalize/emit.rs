@@ -51,9 +51,12 @@ pub(crate) fn emit(
     // One spec-kitty git write at a time in this repository.
     let _git_lock = git::commit_lock(root)
         .map_err(|e| Failure::simple(Diag::error("git::lock", e.to_string())))?;
-    let changed = git::status_porcelain(root, &files)
+    // What changed under the mission's directory, kept to the candidates: one directory pathspec
+    // costs git a few milliseconds, one pathspec per WP file costs it time quadratic in the WPs.
+    let candidates: std::collections::HashSet<&str> = files.iter().map(String::as_str).collect();
+    let changed = git::changed_paths(root, &[rel_path(root, &loaded.dir)])
         .map_err(|e| Failure::simple(Diag::error("git::status", e.to_string())))?;
-    if changed.trim().is_empty() {
+    if !changed.iter().any(|p| candidates.contains(p.as_str())) {
         return Ok(Emitted {
             commit: None,
             files,
