@@ -42,11 +42,7 @@ impl Project {
     }
 
     fn finalize(&self, extra: &[&str]) -> (i32, String, String) {
-        let out = spec_kitty(self.root())
-            .args(["agent", "mission", "finalize-tasks", "--mission", "001-m"])
-            .args(extra)
-            .output()
-            .expect("runs");
+        let out = finalize_in(self.root()).args(extra).output().expect("runs");
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -89,6 +85,13 @@ impl Project {
         out.sort();
         out
     }
+}
+
+/// `finalize-tasks --mission 001-m` in `dir`, to be given more arguments.
+fn finalize_in(dir: &Path) -> std::process::Command {
+    let mut cmd = spec_kitty(dir);
+    cmd.args(["agent", "mission", "finalize-tasks", "--mission", "001-m"]);
+    cmd
 }
 
 const SPEC: &str = "# Spec\n- FR-001 one\n- FR-002 two\n";
@@ -234,17 +237,7 @@ fn a_project_in_a_subdirectory_of_its_repository_is_committed_too() {
     std::fs::remove_dir_all(proj.join(".git")).expect("rm .git");
     git_init_commit(outer.path());
     let run = || {
-        let out = spec_kitty(&proj)
-            .args([
-                "agent",
-                "mission",
-                "finalize-tasks",
-                "--mission",
-                "001-m",
-                "--json",
-            ])
-            .output()
-            .expect("runs");
+        let out = finalize_in(&proj).arg("--json").output().expect("runs");
         let json: Value = serde_json::from_slice(&out.stdout).expect("JSON");
         (out.status.code(), json)
     };
@@ -1255,16 +1248,9 @@ fn an_interrupt_at_any_moment_leaves_nothing_or_everything() {
 
 /// The branch line of a `--validate-only` run in `dir`.
 fn branch_line(dir: &Path) -> String {
-    let out = spec_kitty(dir)
+    let out = finalize_in(dir)
         .env("SPECIFY_REPO_ROOT", dir)
-        .args([
-            "agent",
-            "mission",
-            "finalize-tasks",
-            "--mission",
-            "001-m",
-            "--validate-only",
-        ])
+        .arg("--validate-only")
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
