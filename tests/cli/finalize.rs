@@ -257,6 +257,14 @@ fn a_project_in_a_subdirectory_of_its_repository_is_committed_too() {
         ],
     );
     assert_eq!(dirty, "");
+    // The status lock lives in the repository's `.git/`, not beside the log as an untracked file.
+    assert_eq!(
+        git(
+            outer.path(),
+            &["status", "--porcelain", "--untracked-files=all"]
+        ),
+        ""
+    );
     let (code, json) = run();
     assert_eq!(code, Some(0), "{json}");
     assert_eq!(json["commit_created"], false, "{json}");

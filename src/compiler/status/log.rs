@@ -162,10 +162,15 @@ fn legacy_slug(map: Option<&Map<String, Value>>) -> Value {
 }
 
 /// The lock file that serialises writes to one mission's status files: under `.git/` when the
-/// project is a git checkout (so it never shows up as a change), else beside the log.
+/// project is in a git checkout (at its top or in a subdirectory of it), so it never shows up as a
+/// change; else (outside git, or in a linked worktree, whose `.git` is a file) beside the log.
 pub fn lock_path(root: &Path, slug: &str) -> PathBuf {
-    let git = root.join(".git");
-    if git.is_dir() {
+    let git = root
+        .ancestors()
+        .map(|dir| dir.join(".git"))
+        .find(|g| g.exists())
+        .filter(|g| g.is_dir());
+    if let Some(git) = git {
         git.join("spec-kitty-locks")
             .join(format!("{slug}.status.lock"))
     } else {
