@@ -214,6 +214,15 @@ fn candidate_pairs(facts: &[LaneFacts<'_>]) -> BTreeSet<(usize, usize)> {
             owners.entry(m).or_default().push(i);
         }
     }
+    // A scope like `**/*.py` gives the empty module, which every body contains: its owners pair
+    // with every lane (searching for it would match at every byte).
+    if let Some(everywhere) = owners.remove("") {
+        for &owner in &everywhere {
+            for i in 0..facts.len() {
+                pair(i, owner);
+            }
+        }
+    }
     let names: Vec<&str> = owners.keys().copied().collect();
     if let Ok(searcher) = aho_corasick::AhoCorasick::new(&names) {
         for (i, f) in facts.iter().enumerate() {
@@ -430,7 +439,7 @@ mod tests {
         fn only_pairs_scoring_zero_are_skipped(
             lanes in proptest::collection::vec(
                 (
-                    proptest::collection::vec("(src|tests)/(app|core|ui)(/(models|views|test_a))?(/\\*\\*|\\.py)?", 0..3),
+                    proptest::collection::vec("(src|tests)/(app|core|ui)(/(models|views|test_a))?(/\\*\\*|\\.py)?|\\*\\*/\\*\\.py|\\*\\*", 0..3),
                     "(uses |see )?(app|core|ui)(\\.(models|views))?( tests/test_(a|b))?",
                     0u64..2,
                 ),

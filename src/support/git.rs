@@ -106,34 +106,32 @@ fn status_args<'a>(head: &[&'a str], paths: &'a [String]) -> Vec<&'a str> {
 }
 
 /// The paths (relative to `root`) with uncommitted or untracked changes under `paths`, from `git
-/// status --porcelain -z` (renames give their new path), without the temporary files of atomic
-/// writes.
+/// status --porcelain -z`, without the temporary files of atomic writes. A rename gives both its
+/// paths (the old one is a deletion); a copy only its new one (its source is unchanged).
 pub fn changed_paths(root: &Path, paths: &[String]) -> Result<Vec<String>, GitError> {
     let out = run(root, &status_args(&["status", "--porcelain", "-z"], paths))?;
     // Porcelain paths are relative to the repository's top, which is `root` unless the project
-    // lives in a subdirectory of the repository.
-    let prefix = if root.join(".git").exists() {
-        String::new()
-    } else {
-        run(root, &["rev-parse", "--show-prefix"])?
-            .trim_end_matches('\n')
-            .to_owned()
-    };
+    // lives in a subdirectory of the repository (or `root/.git` is not a repository git uses).
+    let prefix = run(root, &["rev-parse", "--show-prefix"])?;
+    let prefix = prefix.trim_end_matches('\n');
+    let relative = |path: &str| path.strip_prefix(prefix).unwrap_or(path).to_owned();
     let mut found = Vec::new();
     let mut fields = out.split('\0');
     while let Some(entry) = fields.next() {
         let Some(path) = entry.get(3..).filter(|p| !p.is_empty()) else {
             continue;
         };
-        if entry.starts_with('R') || entry.starts_with('C') {
-            // The original path follows as its own field.
-            let _ = fields.next();
+        found.push(relative(path));
+        // A rename or copy, staged or not (`R ` or ` R`): the original path follows as a field of
+        // its own.
+        let xy = entry.get(..2).unwrap_or_default();
+        let renamed = xy.contains('R');
+        if renamed || xy.contains('C') {
+            match fields.next() {
+                Some(original) if renamed && !original.is_empty() => found.push(relative(original)),
+                _ => {}
+            }
         }
-        found.push(
-            path.strip_prefix(prefix.as_str())
-                .unwrap_or(path)
-                .to_owned(),
-        );
     }
     Ok(found)
 }
@@ -460,5 +458,50 @@ pub fn advance_branch(root: &Path, branch: &str, old: &str, new: &str) -> Result
             &["update-ref", &format!("refs/heads/{branch}"), new, old],
         )
         .map(|_| ()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{changed_paths, run};
+
+    /// A repository with `m/a.md` and `m/b.md` committed, and git's identity set.
+    fn repo() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path();
+        std::fs::create_dir(root.join("m")).expect("mkdir");
+        std::fs::write(root.join("m/a.md"), "a\n").expect("write");
+        std::fs::write(root.join("m/b.md"), "b\n").expect("write");
+        for args in [
+            &["init", "-q", "-b", "main"][..],
+            &["config", "user.email", "t@example.invalid"],
+            &["config", "user.name", "t"],
+            &["add", "-A"],
+            &["commit", "-q", "-m", "init"],
+        ] {
+            run(root, args).expect("git");
+        }
+        dir
+    }
+
+    #[test]
+    fn a_rename_gives_both_paths_staged_or_not() {
+        let dir = repo();
+        let root = dir.path();
+        run(root, &["mv", "m/a.md", "m/a2.md"]).expect("git mv");
+        // A rename in the worktree of an intent-to-add file shows as ` R`.
+        std::fs::rename(root.join("m/b.md"), root.join("m/b2.md")).expect("rename");
+        run(root, &["add", "-N", "m/b2.md"]).expect("git add -N");
+        let mut got = changed_paths(root, &["m".to_owned()]).expect("status");
+        got.sort();
+        assert_eq!(got, ["m/a.md", "m/a2.md", "m/b.md", "m/b2.md"]);
+    }
+
+    #[test]
+    fn paths_are_relative_to_a_root_below_the_repository_top() {
+        let dir = repo();
+        std::fs::write(dir.path().join("m/a.md"), "changed\n").expect("write");
+        let got = changed_paths(&dir.path().join("m"), &[]).expect("status");
+        assert_eq!(got, ["a.md"]);
     }
 }

@@ -230,11 +230,25 @@ fn rerun_on_an_unchanged_mission_changes_nothing_and_makes_no_commit() {
 
 #[test]
 fn a_project_in_a_subdirectory_of_its_repository_is_committed_too() {
+    subdirectory_project(false);
+}
+
+#[test]
+fn a_stray_git_directory_in_the_project_does_not_hide_the_repository_above() {
+    // git looks past a `.git` directory that is not a repository, and so must finalize.
+    subdirectory_project(true);
+}
+
+/// Finalizes a project that lives in `proj/` of its repository, twice.
+fn subdirectory_project(stray_git_dir: bool) {
     let p = two_wp_project();
     let outer = tempfile::tempdir().expect("tempdir");
     let proj = outer.path().join("proj");
     copy_tree(p.root(), &proj);
     std::fs::remove_dir_all(proj.join(".git")).expect("rm .git");
+    if stray_git_dir {
+        std::fs::create_dir(proj.join(".git")).expect("mkdir .git");
+    }
     git_init_commit(outer.path());
     let run = || {
         let out = finalize_in(&proj).arg("--json").output().expect("runs");
