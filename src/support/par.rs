@@ -5,6 +5,7 @@
 //! (or starts late) takes more; the calling thread works too. Below `min_items` the map runs on the
 //! calling thread: a thread costs tens of microseconds to start, more than a small mission's work.
 
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Items a thread takes at a time.
@@ -15,11 +16,12 @@ const MAX_THREADS: usize = 8;
 
 /// `items.iter().map(f).collect()`, spread over the cores when there are at least `min_items`.
 pub fn map<T: Sync, R: Send>(items: &[T], min_items: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(MAX_THREADS)
-        .min(items.len().div_ceil(BATCH));
-    if items.len() < min_items || threads < 2 {
+    // Small inputs never ask how many cores there are: on Linux that reads cgroup files.
+    if items.len() < min_items {
+        return items.iter().map(f).collect();
+    }
+    let threads = cores().min(items.len().div_ceil(BATCH));
+    if threads < 2 {
         return items.iter().map(f).collect();
     }
     let next = AtomicUsize::new(0);
@@ -45,6 +47,16 @@ pub fn map<T: Sync, R: Send>(items: &[T], min_items: usize, f: impl Fn(&T) -> R 
     // Batches back in item order: the result is the sequential map's.
     batches.sort_unstable_by_key(|(start, _)| *start);
     batches.into_iter().flat_map(|(_, b)| b).collect()
+}
+
+/// The cores this process may use (at most [`MAX_THREADS`]), asked once.
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS)
+    })
 }
 
 #[cfg(test)]
