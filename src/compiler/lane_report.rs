@@ -48,7 +48,7 @@ pub fn report(root: &Path, mission: &MissionRef) -> Result<LaneReport, Failure> 
         plans,
         ..
     } = finalize::analyze(root, mission, &finalize::target_branch(root))?;
-    let validated = finalize::validate(&mut loaded, &parsed, &resolution, &refs, &plans)?;
+    let validated = finalize::validate(&loaded, &parsed, &resolution, &refs, &plans).1?;
     let Some(plan) = validated.lanes else {
         return Err(Failure::simple(
             Diag::error("lanes::none", format!("{} has no lanes: tasks.md declares no WP sections, or no WP has an ownership manifest", mission.slug))
@@ -58,7 +58,7 @@ pub fn report(root: &Path, mission: &MissionRef) -> Result<LaneReport, Failure> 
     let strategy = loaded.lane_strategy;
     let fan_in = (strategy == Strategy::Collapse).then(|| {
         loaded.lane_strategy = Strategy::FanIn;
-        let alt = finalize::validate(&mut loaded, &parsed, &resolution, &refs, &plans);
+        let alt = finalize::validate(&loaded, &parsed, &resolution, &refs, &plans).1;
         loaded.lane_strategy = strategy;
         match alt {
             Ok(v) => v.lanes.ok_or_else(|| "no lanes".to_owned()),

@@ -1,5 +1,6 @@
 //! An order-preserving parallel map for per-item work on large inputs (reading and parsing WP
-//! files, planning each WP): the same results, in the same order, as a sequential map.
+//! files, planning each WP): the same results, in the same order, as a sequential map. And
+//! [`join`], for two independent stages of a large mission (validation and the status bootstrap).
 //!
 //! Items go to the threads in small batches from a shared counter, so a thread that finishes early
 //! (or starts late) takes more; the calling thread works too. Below `min_items` the map runs on the
@@ -7,6 +8,9 @@
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A mission with this many WPs is large: its whole-mission stages pay for a thread of their own.
+pub const LARGE: usize = 256;
 
 /// Items a thread takes at a time.
 const BATCH: usize = 32;
@@ -49,6 +53,28 @@ pub fn map<T: Sync, R: Send>(items: &[T], min_items: usize, f: impl Fn(&T) -> R 
     batches.into_iter().flat_map(|(_, b)| b).collect()
 }
 
+/// `(a(), b())`, with `b` on a thread of its own when `spread` (the caller's judgement that the
+/// work pays for a thread, which costs tens of microseconds) and the process may use two cores.
+/// Either way the results are the same.
+pub fn join<A, B: Send>(
+    spread: bool,
+    a: impl FnOnce() -> A,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if !spread || cores() < 2 {
+        let first = a();
+        return (first, b());
+    }
+    std::thread::scope(|scope| {
+        let other = scope.spawn(b);
+        let first = a();
+        let second = other
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (first, second)
+    })
+}
+
 /// The cores this process may use (at most [`MAX_THREADS`]), asked once.
 fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();
@@ -72,6 +98,15 @@ mod tests {
         assert_eq!(map(&items, usize::MAX, square), want);
         assert_eq!(map(&items[..5], 1, square), want[..5]);
         assert!(map(&items[..0], 1, square).is_empty());
+    }
+
+    #[test]
+    fn join_gives_both_results_on_one_thread_or_two() {
+        let items: Vec<u64> = (0..1_000).collect();
+        let sum = || items.iter().sum::<u64>();
+        let max = || items.iter().max().copied();
+        assert_eq!(super::join(true, sum, max), (499_500, Some(999)));
+        assert_eq!(super::join(false, sum, max), (499_500, Some(999)));
     }
 
     #[test]

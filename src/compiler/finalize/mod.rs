@@ -44,6 +44,7 @@ use crate::compiler::graph::DepMap;
 use crate::compiler::lanes;
 use crate::project::MissionRef;
 use crate::support::diagnostics::{Diag, Failure};
+use crate::support::par;
 
 pub(crate) use bootstrap::state_checks;
 pub use branch::{branch_strategy, check_branch, meta_target_branch, target_branch};
@@ -52,7 +53,7 @@ pub(crate) use load::{Loaded, Wp};
 pub use plan::OWNED_ORDER;
 pub(crate) use plan::WpPlan;
 pub(crate) use resolve::{DepSource, Resolution};
-pub(crate) use validate::{Validated, lane_stage, ownership_stage, validate};
+pub(crate) use validate::{Ownership, Validated, lane_stage, ownership_stage, validate};
 
 /// What the caller asked for.
 #[derive(Debug, Clone, Copy, Default)]
@@ -145,12 +146,25 @@ fn run(
     if let Some(strategy) = opts.lanes {
         loaded.lane_strategy = strategy;
     }
+    // Validation and the status bootstrap only read the mission: a large one has them worked out
+    // side by side. Their failures are reported in the order the stages run.
+    let (validation, log) = par::join(
+        loaded.wps.len() >= par::LARGE,
+        || validate(&loaded, &parsed, &resolution, &refs, &plans),
+        || {
+            bootstrap::read_log(root, &loaded).map(|existing| {
+                let planned = bootstrap::plan(&loaded, &existing);
+                (existing, planned)
+            })
+        },
+    );
+    let (mut validate_warnings, validated) = validation;
+    loaded.warnings.append(&mut validate_warnings);
     // Warnings gathered so far (an unreadable WP file, ...) often explain a failure: they go with it.
     let Validated {
         ownership_warnings,
         lanes,
-    } = validate(&mut loaded, &parsed, &resolution, &refs, &plans)
-        .map_err(|f| with_warnings(f, &mut loaded.warnings))?;
+    } = validated.map_err(|f| with_warnings(f, &mut loaded.warnings))?;
     loaded.warnings.append(&mut meta_warnings);
     let fields = meta.fields();
     // 3.1.1: `mission_id or mission_slug`, so an empty id falls back to the slug too.
@@ -160,9 +174,7 @@ fn run(
         .filter(|id| !id.is_empty())
         .map_or_else(|| loaded.slug.clone(), str::to_owned);
 
-    let existing =
-        bootstrap::read_log(root, &loaded).map_err(|f| with_warnings(f, &mut loaded.warnings))?;
-    let bootstrap = bootstrap::plan(&loaded, &existing);
+    let (existing, bootstrap) = log.map_err(|f| with_warnings(f, &mut loaded.warnings))?;
     // A meta.json that 3.1.1 could not use stopped it (after it had written files; here before).
     let seeding = !opts.validate_only && !opts.check && !bootstrap.new_events.is_empty();
     if let Some(f) = seeding
@@ -242,20 +254,27 @@ pub(crate) fn analyze(
     branch: &str,
 ) -> Result<Analysis, Failure> {
     let mut loaded = load::load(root, mission)?;
-    let duplicates = checks::duplicates(&loaded);
-    loaded.warnings.extend(duplicates);
-    if let Some(src) = &loaded.tasks_md {
-        let phrasing = crate::compiler::tasks::phrasing::warnings(src);
-        loaded.warnings.extend(phrasing);
-    }
-    let parsed = parse::declared(&loaded);
-    // 3.1.1's precedence, with kept frontmatter lists used for validation and lanes too (a
-    // deliberate difference).
-    let resolution = resolve::resolve(&loaded, &parsed);
-    let refs = resolve::requirement_refs(&loaded);
+    // The requirement references need nothing else: a large mission reads them on another core
+    // while the dependencies are parsed and resolved.
+    let ((warnings, parsed, resolution), refs) = par::join(
+        loaded.wps.len() >= par::LARGE,
+        || {
+            let mut warnings = checks::duplicates(&loaded);
+            if let Some(src) = &loaded.tasks_md {
+                warnings.extend(crate::compiler::tasks::phrasing::warnings(src));
+            }
+            let parsed = parse::declared(&loaded);
+            // 3.1.1's precedence, with kept frontmatter lists used for validation and lanes too
+            // (a deliberate difference).
+            let resolution = resolve::resolve(&loaded, &parsed);
+            (warnings, parsed, resolution)
+        },
+        || resolve::requirement_refs(&loaded),
+    );
+    loaded.warnings.extend(warnings);
     let refs_by_wp: HashMap<&str, &Vec<String>> =
         refs.iter().map(|(k, v)| (k.as_str(), v)).collect();
-    let plans: Vec<WpPlan> = crate::support::par::map(&loaded.wps, 256, |wp| {
+    let plans: Vec<WpPlan> = par::map(&loaded.wps, par::LARGE, |wp| {
         plan::wp(wp, &resolution, &refs_by_wp, branch, &loaded.slug)
     });
     Ok(Analysis {

@@ -11,6 +11,7 @@ use crate::compiler::graph::{DepMap, wp_cmp};
 use crate::compiler::lanes::{self, LanePlan, WpOwnership};
 use crate::compiler::ownership;
 use crate::support::diagnostics::{Diag, Failure};
+use crate::support::par;
 
 /// What validation established: the JSON `ownership_warnings`, and the lanes (when there are WP
 /// sections and ownership manifests).
@@ -19,14 +20,23 @@ pub(crate) struct Validated {
     pub lanes: Option<LanePlan>,
 }
 
-/// Every check in 3.1.1's order, stopping at the first that fails, then the lanes.
+/// What the ownership stage established: the manifests, and its warnings as diagnostics.
+pub(crate) struct Ownership {
+    pub owners: HashMap<String, WpOwnership>,
+    pub diags: Vec<Diag>,
+}
+
+/// Every check in 3.1.1's order, stopping at the first that fails, then the lanes. Returns the
+/// warnings found on the way (they belong after `loaded.warnings`, on success and on failure) and
+/// the outcome. On a large mission the ownership warnings and the lanes are worked out side by side:
+/// both only read the manifests, and a failing warning check still wins, as when it ran first.
 pub(crate) fn validate(
-    loaded: &mut Loaded,
+    loaded: &Loaded,
     parsed: &DepMap,
     resolution: &Resolution,
     refs: &[(String, Vec<String>)],
     plans: &[WpPlan],
-) -> Result<Validated, Failure> {
+) -> (Vec<Diag>, Result<Validated, Failure>) {
     let early = (|| {
         if !resolution.map.is_empty() {
             checks::cycles(loaded, resolution)?;
@@ -43,25 +53,49 @@ pub(crate) fn validate(
                 .iter()
                 .flat_map(|(_, u)| u.diagnostics.iter().cloned()),
         );
-        return Err(f);
+        return (Vec::new(), Err(f));
     }
-    checks::undecodable(loaded)?;
-    let (owners, ownership_warnings) = ownership_stage(loaded, plans, &resolution.map)?;
-    let lanes = lane_stage(loaded, resolution, &owners)?;
-    Ok(Validated {
-        ownership_warnings,
+    let owners = match checks::undecodable(loaded)
+        .and_then(|()| checks::ownership(loaded, plans, &resolution.map))
+    {
+        Ok(owners) => owners,
+        Err(f) => return (Vec::new(), Err(f)),
+    };
+    let (warnings, lanes) = par::join(
+        loaded.wps.len() >= par::LARGE,
+        || ownership_warnings(loaded, plans, &owners),
+        || lane_stage(loaded, resolution, &owners),
+    );
+    let (json_warnings, diags) = match warnings {
+        Ok(w) => w,
+        Err(f) => return (Vec::new(), Err(f)),
+    };
+    let outcome = lanes.map(|lanes| Validated {
+        ownership_warnings: json_warnings,
         lanes,
-    })
+    });
+    (diags, outcome)
 }
 
 /// The ownership stage: overlap and surface checks, then the warnings 3.1.1 gave (broad fallback,
-/// globs that match nothing, mode mismatches). Returns the manifests and the JSON
-/// `ownership_warnings`; the warnings are also added to `loaded.warnings` as diagnostics.
+/// globs that match nothing, mode mismatches).
 pub(crate) fn ownership_stage(
-    loaded: &mut Loaded,
+    loaded: &Loaded,
     plans: &[WpPlan],
     deps: &DepMap,
-) -> Result<(HashMap<String, WpOwnership>, Vec<String>), Failure> {
+) -> Result<Ownership, Failure> {
+    let owners = checks::ownership(loaded, plans, deps)?;
+    let (_, diags) = ownership_warnings(loaded, plans, &owners)?;
+    Ok(Ownership { owners, diags })
+}
+
+/// The ownership warnings, for the JSON (`ownership_warnings`) and as diagnostics. Fails on a glob
+/// that is not valid.
+fn ownership_warnings(
+    loaded: &Loaded,
+    plans: &[WpPlan],
+    owners: &HashMap<String, WpOwnership>,
+) -> Result<(Vec<String>, Vec<Diag>), Failure> {
     let mut json_warnings: Vec<String> = Vec::new();
     let mut diags: Vec<Diag> = Vec::new();
     for (wp, plan) in loaded.wps.iter().zip(plans) {
@@ -81,10 +115,9 @@ pub(crate) fn ownership_stage(
             );
         }
     }
-    let owners = checks::ownership(loaded, plans, deps)?;
     // One warning per glob, located at the glob itself; renderers group them (a glob for files a
     // WP will create matches nothing yet, which is normal for new code).
-    for (wp, glob, msg) in checks::zero_match_globs(loaded, &owners)? {
+    for (wp, glob, msg) in checks::zero_match_globs(loaded, owners)? {
         let mut d = Diag::warning(ownership::GLOB_MATCHES_NOTHING, msg.clone()).with_help(
             "normal for files the WP will create; otherwise check the glob's spelling and directory",
         );
@@ -99,15 +132,14 @@ pub(crate) fn ownership_stage(
         diags.push(d);
         json_warnings.push(msg);
     }
-    for (wp, o) in owners_sorted(&owners) {
+    for (wp, o) in owners_sorted(owners) {
         if let Some(w) = ownership::mode_warning(wp, &o.execution_mode, &o.owned_files) {
             diags.push(Diag::warning("ownership::mode-mismatch", w).with_help(
                 "planning_artifact WPs own planning files (kitty-specs/, docs/); code_change WPs own files under src/ or tests/",
             ));
         }
     }
-    loaded.warnings.extend(diags);
-    Ok((owners, json_warnings))
+    Ok((json_warnings, diags))
 }
 
 /// Lanes, when there are both manifests and a dependency map.

@@ -144,8 +144,12 @@ fn lint_on(root: &Path, mission: &MissionRef, branch: &str) -> MissionLint {
     for (_, f) in &loaded.undecodable {
         diags.extend(f.diagnostics.iter().cloned());
     }
-    match finalize::ownership_stage(&mut loaded, &plans, &resolution.map) {
-        Ok((owners, _)) => {
+    match finalize::ownership_stage(&loaded, &plans, &resolution.map) {
+        Ok(finalize::Ownership {
+            owners,
+            diags: mut ownership_diags,
+        }) => {
+            loaded.warnings.append(&mut ownership_diags);
             let acyclic = crate::compiler::graph::cycles_as_311(&resolution.map).is_empty();
             if acyclic && let Err(f) = finalize::lane_stage(&loaded, &resolution, &owners) {
                 diags.extend(f.diagnostics);
