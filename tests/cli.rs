@@ -15,6 +15,8 @@ mod dashboard_browser;
 mod fan_in;
 #[path = "cli/finalize.rs"]
 mod finalize;
+#[path = "cli/finalize_large.rs"]
+mod finalize_large;
 #[path = "cli/fixtures.rs"]
 mod fixtures;
 #[path = "cli/help.rs"]
