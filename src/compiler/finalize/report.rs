@@ -1,6 +1,7 @@
 //! Stage 7, report: 3.1.1's JSON payloads (keys in its order) and human lines for a run, a
 //! `--validate-only` run and the `--check` drift gate.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -257,14 +258,16 @@ pub(crate) fn check(root: &Path, o: &Outcome<'_>, writes: &[Write], warnings: Ve
     let (loaded, plans, bootstrap) = (o.loaded, o.plans, o.bootstrap);
     let mut files: Vec<Value> = Vec::new();
     let mut lines = Vec::new();
+    // Each WP file's plan by path (the first WP read from a path, as a search in order finds).
+    let mut plan_of: HashMap<&Path, &WpPlan> = HashMap::new();
+    for (w, p) in loaded.wps.iter().zip(plans) {
+        plan_of.entry(w.path.as_path()).or_insert(p);
+    }
     for (path, _) in writes {
         let rel = rel_path(root, path);
-        let fields: Vec<String> = loaded
-            .wps
-            .iter()
-            .zip(plans)
-            .find(|(w, _)| &w.path == path)
-            .map(|(_, p)| p.changes.iter().map(|(k, _)| (*k).to_owned()).collect())
+        let fields: Vec<String> = plan_of
+            .get(path.as_path())
+            .map(|p| p.changes.iter().map(|(k, _)| (*k).to_owned()).collect())
             .unwrap_or_default();
         let exists = path.exists();
         lines.push(if fields.is_empty() {
