@@ -117,10 +117,10 @@ fn finalize(args: FinalizeArgs) -> ExitCode {
     };
     match finalize::finalize(&root, &mission, opts) {
         Ok(report) => {
-            output::diagnostics_quiet(&report.warnings, args.quiet);
             if args.json {
-                output::json_versioned(report.payload);
+                output::diagnostics_and_json(&report.warnings, args.quiet, report.payload);
             } else {
+                output::diagnostics_quiet(&report.warnings, args.quiet);
                 output::stdout_lines(&report.lines);
             }
             if report.drift {

@@ -151,6 +151,20 @@ pub fn diagnostics_quiet(diags: &[Diag], quiet: bool) {
     let _ = write!(std::io::stderr().lock(), "{text}");
 }
 
+/// The diagnostics on stderr, then a JSON object with `spec_kitty_version` on stdout. A large
+/// report (thousands of warnings, a payload of megabytes) is rendered on two cores at once.
+pub fn diagnostics_and_json(diags: &[Diag], quiet: bool, mut map: Map<String, Value>) {
+    map.insert("spec_kitty_version".into(), spec_kitty::VERSION.into());
+    let terminal = std::io::stderr().is_terminal();
+    let (text, json) = spec_kitty::support::par::join(
+        diags.len() >= spec_kitty::support::par::LARGE,
+        || render_with(diags, terminal, quiet),
+        || py_json(&Value::Object(map)),
+    );
+    let _ = write!(std::io::stderr().lock(), "{text}");
+    let _ = writeln!(std::io::stdout().lock(), "{json}");
+}
+
 fn handler_for(terminal: bool) -> GraphicalReportHandler {
     let color = terminal && std::env::var_os("NO_COLOR").is_none();
     let theme = if color {

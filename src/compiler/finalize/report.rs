@@ -19,6 +19,7 @@ use crate::compiler::risk::RiskReport;
 use crate::compiler::status;
 use crate::project::rel_path;
 use crate::support::diagnostics::Diag;
+use crate::support::par;
 use crate::support::util::json_strings;
 
 fn lanes_summary(plan: Option<&LanePlan>, preview_short: bool) -> Value {
@@ -89,11 +90,8 @@ fn branch_lines(o: &Outcome<'_>) -> Vec<String> {
 /// `--validate-only`: 3.1.1's `validation_passed` payload, what would change and be seeded.
 pub(crate) fn validate_only(o: &Outcome<'_>, warnings: Vec<Diag>) -> Report {
     let (updated, _, unchanged, preserved) = partition(o.plans);
-    let would_modify: Vec<Value> = o
-        .plans
-        .iter()
-        .filter(|p| !p.changes.is_empty())
-        .map(|p| {
+    let would_modify: Vec<Value> = par::map(o.plans, par::LARGE, |p| {
+        (!p.changes.is_empty()).then(|| {
             let changes: Map<String, Value> = p
                 .changes
                 .iter()
@@ -101,7 +99,10 @@ pub(crate) fn validate_only(o: &Outcome<'_>, warnings: Vec<Diag>) -> Report {
                 .collect();
             serde_json::json!({"wp_id": p.id, "changes": changes})
         })
-        .collect();
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let mut validation = Map::new();
     validation.insert("bootstrap_preview".into(), o.bootstrap.json());
     validation.insert("lanes_preview".into(), lanes_summary(o.lanes, true));
