@@ -75,6 +75,16 @@ pub fn join<A, B: Send>(
     })
 }
 
+/// Drops `value` on a thread of its own when `spread`: freeing a large mission's hundreds of
+/// thousands of allocations takes tens of milliseconds that the caller need not wait for. (A
+/// process that exits first never finishes freeing, which costs nothing.)
+pub fn drop_later<T: Send + 'static>(spread: bool, value: T) {
+    if spread && cores() >= 2 {
+        // If no thread can be started, the value comes back with the error and is dropped here.
+        let _ = std::thread::Builder::new().spawn(move || drop(value));
+    }
+}
+
 /// The cores this process may use (at most [`MAX_THREADS`]), asked once.
 fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();

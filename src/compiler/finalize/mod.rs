@@ -133,16 +133,32 @@ fn run(
     branch: &str,
     meta: &meta::Meta,
     meta_target: Option<&str>,
+    meta_warnings: Vec<Diag>,
+) -> Result<Report, Failure> {
+    let mut analysis = analyze(root, mission, branch)?;
+    let report = decide(root, opts, &mut analysis, meta, meta_target, meta_warnings);
+    // Freeing a large mission (hundreds of thousands of allocations) is not the caller's wait.
+    par::drop_later(analysis.loaded.wps.len() >= par::LARGE, analysis);
+    report
+}
+
+/// The stages after the analysis: validate, bootstrap, plan the writes, guard, emit, report.
+fn decide(
+    root: &Path,
+    opts: Options,
+    analysis: &mut Analysis,
+    meta: &meta::Meta,
+    meta_target: Option<&str>,
     mut meta_warnings: Vec<Diag>,
 ) -> Result<Report, Failure> {
     let Analysis {
-        mut loaded,
+        loaded,
         branch,
         parsed,
         resolution,
         refs,
         plans,
-    } = analyze(root, mission, branch)?;
+    } = analysis;
     if let Some(strategy) = opts.lanes {
         loaded.lane_strategy = strategy;
     }
@@ -150,10 +166,10 @@ fn run(
     // side by side. Their failures are reported in the order the stages run.
     let (validation, log) = par::join(
         loaded.wps.len() >= par::LARGE,
-        || validate(&loaded, &parsed, &resolution, &refs, &plans),
+        || validate(loaded, parsed, resolution, refs, plans),
         || {
-            bootstrap::read_log(root, &loaded).map(|existing| {
-                let planned = bootstrap::plan(&loaded, &existing);
+            bootstrap::read_log(root, loaded).map(|existing| {
+                let planned = bootstrap::plan(loaded, &existing);
                 (existing, planned)
             })
         },
@@ -191,11 +207,11 @@ fn run(
     // Every warning from here on is the report's.
     let warnings = std::mem::take(&mut loaded.warnings);
     let outcome = report::Outcome {
-        loaded: &loaded,
-        branch: &branch,
-        plans: &plans,
-        parsed: &parsed,
-        refs: &refs,
+        loaded,
+        branch,
+        plans,
+        parsed,
+        refs,
         bootstrap: &bootstrap,
         lanes: lanes.as_ref(),
         ownership_warnings: &ownership_warnings,
@@ -205,26 +221,27 @@ fn run(
         return Ok(report::validate_only(&outcome, warnings));
     }
     let writes = plan::writes(
-        &loaded,
-        &plans,
+        loaded,
+        plans,
         &fields,
         &bootstrap,
         lanes.as_ref(),
         &mission_id,
-        &branch,
+        branch,
     );
     if opts.check {
         return Ok(report::check(root, &outcome, &writes, warnings));
     }
-    let in_flight = guard::in_flight(root, &loaded, lanes.as_ref(), &existing, opts.force)
-        .map_err(|mut f| {
+    let in_flight = guard::in_flight(root, loaded, lanes.as_ref(), &existing, opts.force).map_err(
+        |mut f| {
             f.diagnostics.extend(warnings.iter().cloned());
             f
-        })?;
-    let risk = guard::risk(root, &loaded, lanes.as_ref())?;
+        },
+    )?;
+    let risk = guard::risk(root, loaded, lanes.as_ref())?;
     let emitted = emit::emit(
         root,
-        &loaded,
+        loaded,
         &writes,
         &bootstrap,
         &existing,
