@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Benchmarks `finalize-tasks --validate-only` (process start included) on synthetic missions of 30,
-# 1,000 and 10,000 WPs, then the real run (first and repeated) at 1,000 and 5,000 WPs. With
-# BENCH_311=1 it also times spec-kitty 3.1.1 on the 30-WP mission, in a venv of its own under
-# $TMPDIR/spec-kitty-bench (never in CI).
+# 1,000 and 10,000 WPs, the drift gate (`--check`) at 1,000 and 10,000, then the real run (first
+# and repeated) at 1,000 and 5,000 WPs. With BENCH_311=1 it also times spec-kitty 3.1.1 on the
+# 30-WP mission, in a venv of its own under $TMPDIR/spec-kitty-bench (never in CI).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 # Outside the repository: inside it, the repository's own .kittify/ would be the project root.
 out="${BENCH_DIR:-${TMPDIR:-/tmp}/spec-kitty-bench}"; mkdir -p "$out"
 cargo build --release --locked --quiet --manifest-path "$here/Cargo.toml"
 bin="${CARGO_TARGET_DIR:-$here/target}/release/spec-kitty"
-run() { # dir runs
-  local dir=$1 runs=$2 t0 t1 best=999999999999 total=0
+run() { # dir runs [mode], mode --validate-only by default
+  local dir=$1 runs=$2 mode=${3:---validate-only} t0 t1 best=999999999999 total=0
   for _ in $(seq "$runs"); do
-    t0=$(date +%s%N); (cd "$dir" && "$bin" agent mission finalize-tasks --mission 001-bench --validate-only --json >/dev/null 2>&1); t1=$(date +%s%N)
+    t0=$(date +%s%N); (cd "$dir" && "$bin" agent mission finalize-tasks --mission 001-bench "$mode" --json >/dev/null 2>&1 || true); t1=$(date +%s%N)
     local dt=$(( (t1 - t0) / 1000 )); total=$((total + dt)); (( dt < best )) && best=$dt
   done
   echo "mean $((total / runs / 1000)).$(( (total / runs) % 1000 / 100 )) ms, best $((best / 1000)).$(( best % 1000 / 100 )) ms over $runs runs"
@@ -21,6 +21,11 @@ for n in 30 1000 10000; do
   d="$out/m$n"; rm -rf "$d"; python3 "$here/scripts/gen-mission.py" "$d" "$n"
   runs=20; [ "$n" -ge 10000 ] && runs=5
   echo "$n WPs: $(run "$d" $runs)"
+done
+# The drift gate CI runs (it exits 1 here: the generated missions were never finalized).
+for n in 1000 10000; do
+  runs=10; [ "$n" -ge 10000 ] && runs=3
+  echo "$n WPs, --check: $(run "$out/m$n" $runs --check)"
 done
 # The real run (writes and a commit) on a fresh repository, then the same run again (nothing to
 # change): these add git and the disk to the picture.
