@@ -140,22 +140,38 @@ pub fn changed_paths(root: &Path, paths: &[String]) -> Result<Vec<String>, GitEr
 /// staged staged and out of the commit. Ignored files among `paths` are committed too, as 3.1.1's
 /// `git add --force` did. Returns the new commit's hash.
 pub fn commit_paths(root: &Path, paths: &[String], message: &str) -> Result<String, GitError> {
-    // The paths go to git on stdin, as pathspecs (`--pathspec-from-file`), so a mission of any
-    // size fits: on the command line, tens of thousands of WP files would exceed the system's
-    // argument limit.
-    let mut pathspecs = Vec::new();
+    // The paths go to git on stdin, so a mission of any size fits: on the command line, tens of
+    // thousands of WP files would exceed the system's argument limit.
+    let mut listed = Vec::new();
     for p in paths {
-        pathspecs.extend_from_slice(p.as_bytes());
-        pathspecs.push(0);
+        listed.extend_from_slice(p.as_bytes());
+        listed.push(0);
     }
     const FROM_STDIN: [&str; 2] = ["--pathspec-from-file=-", "--pathspec-file-nul"];
-    run_with_input(
-        root,
-        &[&["add", "--force"][..], &FROM_STDIN].concat(),
-        &pathspecs,
-    )?;
-    // A pathspec commit (`git commit -- paths`) takes only these paths and leaves the rest of the
-    // index alone, which is what 3.1.1's stash dance achieved without touching the stash.
+    // Staging: `git add` matches every pathspec against every index entry, minutes for tens of
+    // thousands of paths; `update-index` takes each path as it is. They stage a file the same way
+    // (clean filters and attributes included, ignore rules not consulted, like `add --force`),
+    // but `add` also takes directories and refuses a path that is not there: anything but
+    // existing files goes to `add`.
+    let all_files = paths
+        .iter()
+        .all(|p| std::fs::symlink_metadata(root.join(p)).is_ok_and(|m| !m.is_dir()));
+    if all_files {
+        // Many new blobs go into one pack (git's bulk check-in of "big" files) rather than a loose
+        // object file each: creating thousands of small files is most of the time on a slow disk.
+        // The setting lasts for this call only, and the objects are the same.
+        let mut args = vec!["update-index", "--add", "-z", "--stdin"];
+        if paths.len() >= MANY_PATHS {
+            args.splice(0..0, ["-c", "core.bigFileThreshold=1"]);
+        }
+        run_with_input(root, &args, &listed)?;
+    } else {
+        run_with_input(
+            root,
+            &[&["add", "--force"][..], &FROM_STDIN].concat(),
+            &listed,
+        )?;
+    }
     let commit = [
         "-c",
         "commit.gpgsign=false",
@@ -164,8 +180,58 @@ pub fn commit_paths(root: &Path, paths: &[String], message: &str) -> Result<Stri
         "-m",
         message,
     ];
-    run_with_input(root, &[&commit[..], &FROM_STDIN].concat(), &pathspecs)?;
+    // A pathspec commit (`git commit -- paths`) takes only these paths and leaves the rest of the
+    // index alone, which is what 3.1.1's stash dance achieved without touching the stash. Its
+    // pathspec matching is quadratic too: when many paths are committed and the index holds
+    // nothing else to commit, a plain commit records exactly the same tree.
+    if paths.len() >= MANY_PATHS && only_these_staged(root, paths) {
+        run(root, &commit)?;
+    } else {
+        run_with_input(root, &[&commit[..], &FROM_STDIN].concat(), &listed)?;
+    }
     head(root)
+}
+
+/// From this many paths, [`commit_paths`] packs the new blobs and checks whether a plain commit
+/// would do (two quick git calls against the seconds a pathspec commit of thousands of paths costs).
+const MANY_PATHS: usize = 64;
+
+/// Whether the index differs from HEAD only in `paths`, with no merge, cherry-pick or revert in
+/// progress (a plain commit would conclude it; a pathspec commit refuses to), and something to
+/// commit. Any doubt (no HEAD yet, a git error) says no.
+fn only_these_staged(root: &Path, paths: &[String]) -> bool {
+    // One call: the project's place in the repository, then where each state file would be.
+    let Ok(out) = run(
+        root,
+        &[
+            "rev-parse",
+            "--show-prefix",
+            "--git-path",
+            "MERGE_HEAD",
+            "--git-path",
+            "CHERRY_PICK_HEAD",
+            "--git-path",
+            "REVERT_HEAD",
+        ],
+    ) else {
+        return false;
+    };
+    let mut lines = out.lines();
+    let prefix = lines.next().unwrap_or_default();
+    if lines.any(|p| root.join(p).exists()) {
+        return false;
+    }
+    // Every staged path of the repository, not only the project's: a plain commit takes them all.
+    let Ok(staged) = run(
+        root,
+        &["diff-index", "--cached", "--name-only", "-z", "HEAD"],
+    ) else {
+        return false;
+    };
+    let ours: std::collections::HashSet<String> =
+        paths.iter().map(|p| format!("{prefix}{p}")).collect();
+    let mut staged = staged.split('\0').filter(|p| !p.is_empty()).peekable();
+    staged.peek().is_some() && staged.all(|p| ours.contains(p))
 }
 
 /// Serialises spec-kitty's own git writes in one repository (all worktrees included): an exclusive

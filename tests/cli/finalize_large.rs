@@ -1,11 +1,14 @@
 //! finalize-tasks on missions large enough for its stages to spread over the cores: the output must
 //! be the one the same run gives on one core (`taskset -c 0`, so the sequential path), for a
 //! success with warnings and for each failure that can meet another in the stages run side by side.
+//! And its commit of hundreds of files, which git makes without matching pathspecs when it can:
+//! exactly the planning files, whatever else the user has staged, wherever the project lies in
+//! the repository, and never concluding a merge in progress.
 
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{git_init_commit, spec_kitty};
+use crate::support::{copy_tree, git, git_init_commit, spec_kitty};
 
 /// WPs in a generated mission: above the size at which finalize spreads its stages.
 const WPS: usize = 300;
@@ -161,4 +164,116 @@ fn a_corrupt_status_log_fails_a_large_mission_as_on_one_core() {
         stderr.contains("owned_files globs match no file yet"),
         "{stderr}"
     );
+}
+
+/// The files a commit touched, sorted.
+fn committed(root: &Path, rev: &str) -> Vec<String> {
+    let mut files: Vec<String> = git(
+        root,
+        &["show", "--name-only", "--format=", "--no-renames", rev],
+    )
+    .lines()
+    .filter(|l| !l.is_empty())
+    .map(str::to_owned)
+    .collect();
+    files.sort();
+    files
+}
+
+/// `finalize-tasks --json` in `dir`: exit code and stderr.
+fn finalize(dir: &Path) -> (Option<i32>, String) {
+    let (code, _, stderr) = run(dir, &["--json"], false);
+    (code, stderr)
+}
+
+#[test]
+fn a_large_finalize_commits_every_planning_file_and_nothing_else() {
+    let dir = mission(|_, t| t, None);
+    let root = dir.path();
+    let (code, stderr) = finalize(root);
+    assert_eq!(code, Some(0), "{stderr}");
+    let files = committed(root, "HEAD");
+    assert_eq!(
+        files.iter().filter(|f| f.contains("/tasks/WP")).count(),
+        WPS,
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"kitty-specs/001-m/lanes.json".to_owned()),
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&"kitty-specs/001-m/status.events.jsonl".to_owned()),
+        "{files:?}"
+    );
+    assert_eq!(git(root, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn a_large_finalize_leaves_what_else_was_staged_staged_and_out_of_its_commit() {
+    let dir = mission(|_, t| t, None);
+    let root = dir.path();
+    std::fs::write(root.join("notes.txt"), "mine\n").expect("write");
+    git(root, &["add", "notes.txt"]);
+    let (code, stderr) = finalize(root);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!committed(root, "HEAD").contains(&"notes.txt".to_owned()));
+    assert_eq!(
+        git(root, &["diff", "--cached", "--name-only"]),
+        "notes.txt\n"
+    );
+}
+
+#[test]
+fn a_large_finalize_in_a_subdirectory_leaves_staged_work_beside_the_project_alone() {
+    let made = mission(|_, t| t, None);
+    let outer = tempfile::tempdir().expect("tempdir");
+    let proj = outer.path().join("proj");
+    copy_tree(made.path(), &proj);
+    std::fs::remove_dir_all(proj.join(".git")).expect("rm .git");
+    git_init_commit(outer.path());
+    // Staged outside the project: a commit of the project's paths must not take it.
+    std::fs::write(outer.path().join("other.txt"), "mine\n").expect("write");
+    git(outer.path(), &["add", "other.txt"]);
+    let (code, stderr) = finalize(&proj);
+    assert_eq!(code, Some(0), "{stderr}");
+    let files = committed(outer.path(), "HEAD");
+    assert!(!files.contains(&"other.txt".to_owned()), "{files:?}");
+    assert!(
+        files.contains(&"proj/kitty-specs/001-m/lanes.json".to_owned()),
+        "{files:?}"
+    );
+    assert_eq!(
+        git(outer.path(), &["diff", "--cached", "--name-only"]),
+        "other.txt\n"
+    );
+}
+
+#[test]
+fn a_large_finalize_during_a_merge_fails_and_leaves_the_merge_in_progress() {
+    let dir = mission(|_, t| t, None);
+    let root = dir.path();
+    git(root, &["checkout", "-q", "-b", "side"]);
+    std::fs::write(root.join("side.txt"), "side\n").expect("write");
+    git(root, &["add", "side.txt"]);
+    git(root, &["commit", "-q", "-m", "side"]);
+    git(root, &["checkout", "-q", "main"]);
+    // A merge in progress that stages nothing: a plain commit would conclude it.
+    git(
+        root,
+        &[
+            "merge",
+            "-q",
+            "--no-commit",
+            "--no-ff",
+            "-s",
+            "ours",
+            "side",
+        ],
+    );
+    let head = git(root, &["rev-parse", "HEAD"]);
+    let (code, stderr) = finalize(root);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(git(root, &["rev-parse", "HEAD"]), head);
+    assert!(root.join(".git/MERGE_HEAD").exists());
 }
