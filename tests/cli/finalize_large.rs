@@ -18,6 +18,15 @@ const WPS: usize = 300;
 /// code (a mode warning). `edit` may change any WP file's text before it is written; `log` is the
 /// status event log, if any.
 fn mission(edit: impl Fn(usize, String) -> String, log: Option<&str>) -> tempfile::TempDir {
+    mission_with_tasks(edit, log, |t| t)
+}
+
+/// [`mission`], with `tasks` changing the tasks.md text too.
+fn mission_with_tasks(
+    edit: impl Fn(usize, String) -> String,
+    log: Option<&str>,
+    tasks_edit: impl Fn(String) -> String,
+) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let root = dir.path();
     let m = root.join("kitty-specs/001-m");
@@ -47,7 +56,7 @@ fn mission(edit: impl Fn(usize, String) -> String, log: Option<&str>) -> tempfil
         std::fs::write(m.join(format!("tasks/WP{i:03}-work.md")), edit(i, text)).expect("write");
     }
     std::fs::write(m.join("spec.md"), spec).expect("write");
-    std::fs::write(m.join("tasks.md"), tasks).expect("write");
+    std::fs::write(m.join("tasks.md"), tasks_edit(tasks)).expect("write");
     std::fs::write(
         m.join("meta.json"),
         "{\"mission_id\": \"01KZ00000000000000000000MM\"}\n",
@@ -151,6 +160,34 @@ fn a_bad_glob_wins_over_a_corrupt_status_log_as_on_one_core() {
     );
     // Validation ran first: the log's failure is never reached.
     assert!(!stderr.contains("status::corrupt-log"), "{stderr}");
+}
+
+#[test]
+fn a_dependency_cycle_wins_over_an_ownership_overlap_as_on_one_core() {
+    // WP003 depends on WP002; WP002 now depends on WP003. WP007 claims WP005's files.
+    let overlap = |i: usize, t: String| {
+        if i == 7 {
+            t.replace("- src/m007/**", "- src/m005/**")
+        } else {
+            t
+        }
+    };
+    let cycle = |t: String| {
+        t.replace(
+            "## WP002 — Work package 2\n\n**Dependencies**: none",
+            "## WP002 — Work package 2\n\n**Dependencies**: WP003",
+        )
+    };
+    let dir = mission_with_tasks(overlap, None, cycle);
+    let (code, stdout, stderr) = same_on_one_core(dir.path(), &["--json"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stdout.contains("ircular"), "{stdout}");
+    assert!(!stdout.contains("Ownership validation failed"), "{stdout}");
+    // Without the cycle, the overlap is the failure.
+    let dir = mission(overlap, None);
+    let (code, stdout, _) = same_on_one_core(dir.path(), &["--json"]);
+    assert_eq!(code, Some(1));
+    assert!(stdout.contains("Ownership validation failed"), "{stdout}");
 }
 
 #[test]
