@@ -148,30 +148,6 @@ pub fn commit_paths(root: &Path, paths: &[String], message: &str) -> Result<Stri
         listed.push(0);
     }
     const FROM_STDIN: [&str; 2] = ["--pathspec-from-file=-", "--pathspec-file-nul"];
-    // Staging: `git add` matches every pathspec against every index entry, minutes for tens of
-    // thousands of paths; `update-index` takes each path as it is. They stage a file the same way
-    // (clean filters and attributes included, ignore rules not consulted, like `add --force`),
-    // but `add` also takes directories and refuses a path that is not there: anything but
-    // existing files goes to `add`.
-    let all_files = paths
-        .iter()
-        .all(|p| std::fs::symlink_metadata(root.join(p)).is_ok_and(|m| !m.is_dir()));
-    if all_files {
-        // Many new blobs go into one pack (git's bulk check-in of "big" files) rather than a loose
-        // object file each: creating thousands of small files is most of the time on a slow disk.
-        // The setting lasts for this call only, and the objects are the same.
-        let mut args = vec!["update-index", "--add", "-z", "--stdin"];
-        if paths.len() >= MANY_PATHS {
-            args.splice(0..0, ["-c", "core.bigFileThreshold=1"]);
-        }
-        run_with_input(root, &args, &listed)?;
-    } else {
-        run_with_input(
-            root,
-            &[&["add", "--force"][..], &FROM_STDIN].concat(),
-            &listed,
-        )?;
-    }
     let commit = [
         "-c",
         "commit.gpgsign=false",
@@ -180,47 +156,94 @@ pub fn commit_paths(root: &Path, paths: &[String], message: &str) -> Result<Stri
         "-m",
         message,
     ];
-    // A pathspec commit (`git commit -- paths`) takes only these paths and leaves the rest of the
-    // index alone, which is what 3.1.1's stash dance achieved without touching the stash. Its
-    // pathspec matching is quadratic too: when many paths are committed and the index holds
-    // nothing else to commit, a plain commit records exactly the same tree.
-    if paths.len() >= MANY_PATHS && only_these_staged(root, paths) {
-        run(root, &commit)?;
+    // `git add -- paths` then `git commit -- paths`: the commit takes only these paths and leaves
+    // the rest of the index alone, which is what 3.1.1's stash dance achieved without touching
+    // the stash. Both match every pathspec against every index entry, seconds for thousands of
+    // paths, so a large commit of plain files is made another way when that gives the same result.
+    if paths.len() >= MANY_PATHS && plain_files(root, paths) {
+        // `update-index` takes each path as it is; for files like these it stages what `add`
+        // would (filters and attributes applied, ignore rules not consulted, an entry in the way
+        // replaced). Their blobs go into one pack (git's bulk check-in of "big" files) rather
+        // than a loose object file each: creating thousands of small files is most of the time on
+        // a slow disk. The setting lasts for this call only, and the objects are the same.
+        run_with_input(
+            root,
+            &[
+                "-c",
+                "core.bigFileThreshold=1",
+                "update-index",
+                "--add",
+                "--replace",
+                "-z",
+                "--stdin",
+            ],
+            &listed,
+        )?;
+        // When the index holds nothing else to commit, a plain commit records the same tree.
+        if only_these_staged(root, paths) {
+            run(root, &commit)?;
+        } else {
+            run_with_input(root, &[&commit[..], &FROM_STDIN].concat(), &listed)?;
+        }
     } else {
+        run_with_input(
+            root,
+            &[&["add", "--force"][..], &FROM_STDIN].concat(),
+            &listed,
+        )?;
         run_with_input(root, &[&commit[..], &FROM_STDIN].concat(), &listed)?;
     }
     head(root)
 }
 
-/// From this many paths, [`commit_paths`] packs the new blobs and checks whether a plain commit
-/// would do (two quick git calls against the seconds a pathspec commit of thousands of paths costs).
+/// From this many paths, [`commit_paths`] looks for the faster way (three or four quick git calls
+/// against the seconds pathspec matching costs for thousands of paths).
 const MANY_PATHS: usize = 64;
+
+/// Whether every path is an existing file (not a directory: `add` takes its contents; not a
+/// missing path: `add` refuses it) whose index entry, if any, is neither skip-worktree (`add`
+/// refuses it, `update-index` would skip it) nor assume-unchanged (`update-index` and a plain
+/// commit would take the index's content, a pathspec commit the file's).
+fn plain_files(root: &Path, paths: &[String]) -> bool {
+    let exist = paths
+        .iter()
+        .all(|p| std::fs::symlink_metadata(root.join(p)).is_ok_and(|m| !m.is_dir()));
+    if !exist {
+        return false;
+    }
+    // Every entry under `root`, relative to it, tagged: `S` skip-worktree, lower case
+    // assume-unchanged.
+    let Ok(entries) = run(root, &["ls-files", "-z", "-v"]) else {
+        return false;
+    };
+    let flagged: std::collections::HashSet<&str> = entries
+        .split('\0')
+        .filter_map(|e| e.split_once(' '))
+        .filter(|(tag, _)| *tag == "S" || tag.chars().any(|c| c.is_ascii_lowercase()))
+        .map(|(_, path)| path)
+        .collect();
+    paths.iter().all(|p| !flagged.contains(p.as_str()))
+}
 
 /// Whether the index differs from HEAD only in `paths`, with no merge, cherry-pick or revert in
 /// progress (a plain commit would conclude it; a pathspec commit refuses to), and something to
 /// commit. Any doubt (no HEAD yet, a git error) says no.
 fn only_these_staged(root: &Path, paths: &[String]) -> bool {
-    // One call: the project's place in the repository, then where each state file would be.
-    let Ok(out) = run(
+    // The state refs as git resolves them (files, or refs in a reftable repository).
+    let Ok(states) = run_with_input(
         root,
-        &[
-            "rev-parse",
-            "--show-prefix",
-            "--git-path",
-            "MERGE_HEAD",
-            "--git-path",
-            "CHERRY_PICK_HEAD",
-            "--git-path",
-            "REVERT_HEAD",
-        ],
+        &["cat-file", "--batch-check"],
+        b"MERGE_HEAD\nCHERRY_PICK_HEAD\nREVERT_HEAD\n",
     ) else {
         return false;
     };
-    let mut lines = out.lines();
-    let prefix = lines.next().unwrap_or_default();
-    if lines.any(|p| root.join(p).exists()) {
+    if states.lines().any(|l| !l.ends_with(" missing")) {
         return false;
     }
+    let Ok(prefix) = run(root, &["rev-parse", "--show-prefix"]) else {
+        return false;
+    };
+    let prefix = prefix.trim_end_matches('\n');
     // Every staged path of the repository, not only the project's: a plain commit takes them all.
     let Ok(staged) = run(
         root,

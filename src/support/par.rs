@@ -80,7 +80,7 @@ pub fn join<A, B: Send>(
 /// process that exits first never finishes freeing, which costs nothing.)
 pub fn drop_later<T: Send + 'static>(spread: bool, value: T) {
     if spread && cores() >= 2 {
-        // If no thread can be started, the value comes back with the error and is dropped here.
+        // If no thread can be started, `spawn` drops the closure, and the value with it, here.
         let _ = std::thread::Builder::new().spawn(move || drop(value));
     }
 }

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{copy_tree, git, git_init_commit, spec_kitty};
+use crate::support::{copy_tree, git, git_env, git_init_commit, spec_kitty};
 
 /// WPs in a generated mission: above the size at which finalize spreads its stages.
 const WPS: usize = 300;
@@ -313,4 +313,141 @@ fn a_large_finalize_during_a_merge_fails_and_leaves_the_merge_in_progress() {
     assert_eq!(code, Some(1), "{stderr}");
     assert_eq!(git(root, &["rev-parse", "HEAD"]), head);
     assert!(root.join(".git/MERGE_HEAD").exists());
+}
+
+/// Runs git in `dir`, whatever its exit code; whether it succeeded.
+fn git_status(dir: &Path, args: &[&str]) -> bool {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir).args(args);
+    git_env(&mut cmd);
+    cmd.output().expect("git runs").status.success()
+}
+
+/// Leaves an (empty) cherry-pick of a commit by someone else in progress in `root`.
+fn cherry_pick_in_progress(root: &Path) {
+    git(root, &["checkout", "-q", "-b", "other"]);
+    std::fs::write(root.join("x.txt"), "x\n").expect("write");
+    git(root, &["add", "x.txt"]);
+    git(
+        root,
+        &[
+            "commit",
+            "-q",
+            "-m",
+            "other",
+            "--author",
+            "Other <other@example.com>",
+        ],
+    );
+    git(root, &["checkout", "-q", "main"]);
+    std::fs::write(root.join("x.txt"), "x\n").expect("write");
+    git(root, &["add", "x.txt"]);
+    git(root, &["commit", "-q", "-m", "same change"]);
+    // Already applied: the pick is empty and stops, CHERRY_PICK_HEAD set, nothing staged.
+    assert!(!git_status(root, &["cherry-pick", "other"]));
+    assert!(git_status(
+        root,
+        &["rev-parse", "-q", "--verify", "CHERRY_PICK_HEAD"]
+    ));
+}
+
+#[test]
+fn a_large_finalize_during_a_cherry_pick_fails_and_leaves_it_in_progress() {
+    let dir = mission(|_, t| t, None);
+    let mut roots = vec![dir];
+    // The same in a repository whose refs are in a reftable (CHERRY_PICK_HEAD is no file there),
+    // where this git can convert one.
+    let reftable = mission(|_, t| t, None);
+    std::fs::remove_dir_all(reftable.path().join(".git")).expect("rm .git");
+    if git_status(
+        reftable.path(),
+        &["init", "-q", "-b", "main", "--ref-format=reftable"],
+    ) {
+        git(reftable.path(), &["add", "-A"]);
+        git(reftable.path(), &["commit", "-q", "-m", "initial"]);
+        roots.push(reftable);
+    } else {
+        eprintln!("this git cannot make a reftable repository: that case is not run");
+    }
+    for dir in &roots {
+        let root = dir.path();
+        cherry_pick_in_progress(root);
+        let head = git(root, &["rev-parse", "HEAD"]);
+        let (code, stderr) = finalize(root);
+        assert_eq!(code, Some(1), "{stderr}");
+        assert_eq!(git(root, &["rev-parse", "HEAD"]), head);
+        assert!(git_status(
+            root,
+            &["rev-parse", "-q", "--verify", "CHERRY_PICK_HEAD"]
+        ));
+    }
+}
+
+#[test]
+fn a_large_finalize_commits_a_wp_file_marked_assume_unchanged() {
+    let dir = mission(|_, t| t, None);
+    let root = dir.path();
+    git(
+        root,
+        &[
+            "update-index",
+            "--assume-unchanged",
+            "kitty-specs/001-m/tasks/WP003-work.md",
+        ],
+    );
+    let (code, stderr) = finalize(root);
+    assert_eq!(code, Some(0), "{stderr}");
+    let committed_wp003 = git(
+        root,
+        &["show", "HEAD:kitty-specs/001-m/tasks/WP003-work.md"],
+    );
+    assert!(committed_wp003.contains("WP002"), "{committed_wp003}");
+}
+
+#[test]
+fn a_large_finalize_refuses_a_wp_file_outside_the_sparse_checkout_as_git_add_does() {
+    let dir = mission(|_, t| t, None);
+    let root = dir.path();
+    git(
+        root,
+        &[
+            "update-index",
+            "--skip-worktree",
+            "kitty-specs/001-m/tasks/WP003-work.md",
+        ],
+    );
+    let head = git(root, &["rev-parse", "HEAD"]);
+    let (code, stderr) = finalize(root);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(
+        git(root, &["rev-parse", "HEAD"]),
+        head,
+        "no commit leaves WP003 out"
+    );
+}
+
+#[test]
+fn a_large_finalize_replaces_a_directory_where_it_writes_a_file() {
+    let dir = mission(|_, t| t, None);
+    let root = dir.path();
+    let lanes = root.join("kitty-specs/001-m/lanes.json");
+    std::fs::create_dir(&lanes).expect("mkdir");
+    std::fs::write(lanes.join("old.txt"), "old\n").expect("write");
+    git(root, &["add", "kitty-specs/001-m/lanes.json/old.txt"]);
+    git(
+        root,
+        &["commit", "-q", "-m", "a directory where lanes.json goes"],
+    );
+    std::fs::remove_dir_all(&lanes).expect("rm");
+    let (code, stderr) = finalize(root);
+    assert_eq!(code, Some(0), "{stderr}");
+    let tree = git(
+        root,
+        &["ls-tree", "-r", "--name-only", "HEAD", "kitty-specs/001-m/"],
+    );
+    assert!(
+        tree.lines().any(|l| l == "kitty-specs/001-m/lanes.json"),
+        "{tree}"
+    );
+    assert!(!tree.contains("lanes.json/old.txt"), "{tree}");
 }

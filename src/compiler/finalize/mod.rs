@@ -164,8 +164,11 @@ fn decide(
     }
     // Validation and the status bootstrap only read the mission: a large one has them worked out
     // side by side. Their failures are reported in the order the stages run.
+    // A log that is not a plain file (a FIFO) could block its reader: it waits for validation.
+    let events = loaded.dir.join(crate::compiler::status::EVENTS_FILE);
+    let plain_log = std::fs::metadata(&events).map_or(true, |m| m.is_file());
     let (validation, log) = par::join(
-        loaded.wps.len() >= par::LARGE,
+        loaded.wps.len() >= par::LARGE && plain_log,
         || validate(loaded, parsed, resolution, refs, plans),
         || {
             bootstrap::read_log(root, loaded).map(|existing| {
