@@ -3,6 +3,7 @@
 //! Every call runs `git -C <root> ...` with a fixed locale and no pager, and returns stdout on
 //! success or a [`GitError`] naming the command and git's own message.
 
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::Command;
 
@@ -200,15 +201,30 @@ pub fn commit_paths(root: &Path, paths: &[String], message: &str) -> Result<Stri
 /// against the seconds pathspec matching costs for thousands of paths).
 const MANY_PATHS: usize = 64;
 
-/// Whether every path is an existing file (not a directory: `add` takes its contents; not a
-/// missing path: `add` refuses it) whose index entry, if any, is neither skip-worktree (`add`
-/// refuses it, `update-index` would skip it) nor assume-unchanged (`update-index` and a plain
-/// commit would take the index's content, a pathspec commit the file's).
+/// Whether every path is an existing file, named plainly (relative, no `.` or `..`, valid UTF-8
+/// as git prints it), in a repository without a sparse checkout (`add` refuses paths outside it),
+/// and whose index entry, if any, is spelled the same (with `core.ignoreCase`, `add` updates the
+/// entry whatever its case) and is neither skip-worktree (`add` refuses it, `update-index` would
+/// skip it) nor assume-unchanged (`update-index` and a plain commit would take the index's
+/// content, a pathspec commit the file's). Not a directory: `add` takes its contents; not a
+/// missing path: `add` refuses it.
 fn plain_files(root: &Path, paths: &[String]) -> bool {
-    let exist = paths
-        .iter()
-        .all(|p| std::fs::symlink_metadata(root.join(p)).is_ok_and(|m| !m.is_dir()));
-    if !exist {
+    let plain = |p: &String| {
+        !p.contains('\u{FFFD}')
+            && Path::new(p)
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)))
+            && std::fs::symlink_metadata(root.join(p)).is_ok_and(|m| !m.is_dir())
+    };
+    if !paths.iter().all(plain) {
+        return false;
+    }
+    if run(
+        root,
+        &["config", "--type=bool", "--get", "core.sparseCheckout"],
+    )
+    .is_ok_and(|v| v.trim() == "true")
+    {
         return false;
     }
     // Every entry under `root`, relative to it, tagged: `S` skip-worktree, lower case
@@ -216,13 +232,20 @@ fn plain_files(root: &Path, paths: &[String]) -> bool {
     let Ok(entries) = run(root, &["ls-files", "-z", "-v"]) else {
         return false;
     };
-    let flagged: std::collections::HashSet<&str> = entries
-        .split('\0')
-        .filter_map(|e| e.split_once(' '))
-        .filter(|(tag, _)| *tag == "S" || tag.chars().any(|c| c.is_ascii_lowercase()))
-        .map(|(_, path)| path)
-        .collect();
-    paths.iter().all(|p| !flagged.contains(p.as_str()))
+    let mut flagged = HashSet::new();
+    let mut spelled: HashMap<String, &str> = HashMap::new();
+    for (tag, path) in entries.split('\0').filter_map(|e| e.split_once(' ')) {
+        if tag == "S" || tag.chars().any(|c| c.is_ascii_lowercase()) {
+            flagged.insert(path);
+        }
+        spelled.insert(path.to_lowercase(), path);
+    }
+    paths.iter().all(|p| {
+        !flagged.contains(p.as_str())
+            && spelled
+                .get(&p.to_lowercase())
+                .is_none_or(|entry| *entry == p.as_str())
+    })
 }
 
 /// Whether the index differs from HEAD only in `paths`, with no merge, cherry-pick or revert in
@@ -247,14 +270,21 @@ fn only_these_staged(root: &Path, paths: &[String]) -> bool {
     // Every staged path of the repository, not only the project's: a plain commit takes them all.
     let Ok(staged) = run(
         root,
-        &["diff-index", "--cached", "--name-only", "-z", "HEAD"],
+        &[
+            "diff-index",
+            "--cached",
+            "--name-only",
+            "-z",
+            "--ignore-submodules=none",
+            "HEAD",
+        ],
     ) else {
         return false;
     };
-    let ours: std::collections::HashSet<String> =
-        paths.iter().map(|p| format!("{prefix}{p}")).collect();
+    let ours: HashSet<String> = paths.iter().map(|p| format!("{prefix}{p}")).collect();
+    // A name git printed that is not UTF-8 cannot be one of `paths` (and could read like one).
     let mut staged = staged.split('\0').filter(|p| !p.is_empty()).peekable();
-    staged.peek().is_some() && staged.all(|p| ours.contains(p))
+    staged.peek().is_some() && staged.all(|p| !p.contains('\u{FFFD}') && ours.contains(p))
 }
 
 /// Serialises spec-kitty's own git writes in one repository (all worktrees included): an exclusive

@@ -451,3 +451,71 @@ fn a_large_finalize_replaces_a_directory_where_it_writes_a_file() {
     );
     assert!(!tree.contains("lanes.json/old.txt"), "{tree}");
 }
+
+#[test]
+fn a_large_finalize_in_a_sparse_checkout_refuses_files_outside_it_as_git_add_does() {
+    let dir = mission(|_, t| t, None);
+    let root = dir.path();
+    // lanes.json and the status files finalize creates lie outside the checkout.
+    git(
+        root,
+        &[
+            "sparse-checkout",
+            "set",
+            "--no-cone",
+            "/.kittify/",
+            "/kitty-specs/001-m/tasks/",
+            "/kitty-specs/001-m/tasks.md",
+            "/kitty-specs/001-m/spec.md",
+            "/kitty-specs/001-m/meta.json",
+        ],
+    );
+    let head = git(root, &["rev-parse", "HEAD"]);
+    let (code, stderr) = finalize(root);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(git(root, &["rev-parse", "HEAD"]), head);
+}
+
+#[test]
+fn a_large_finalize_leaves_a_staged_submodule_update_staged_even_when_diffs_ignore_it() {
+    let dir = mission(|_, t| t, None);
+    let root = dir.path();
+    let lib = tempfile::tempdir().expect("tempdir");
+    git_init_commit(lib.path());
+    let url = lib.path().to_string_lossy().into_owned();
+    git(
+        root,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            &url,
+            "lib",
+        ],
+    );
+    git(root, &["commit", "-q", "-m", "a submodule"]);
+    git(
+        root.join("lib").as_path(),
+        &["commit", "-q", "--allow-empty", "-m", "newer"],
+    );
+    git(root, &["add", "lib"]);
+    // Diffs and status now hide the staged update; the commit must still leave it out.
+    git(root, &["config", "submodule.lib.ignore", "all"]);
+    let (code, stderr) = finalize(root);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!committed(root, "HEAD").contains(&"lib".to_owned()));
+    assert_eq!(
+        git(
+            root,
+            &[
+                "diff",
+                "--cached",
+                "--name-only",
+                "--ignore-submodules=none"
+            ]
+        ),
+        "lib\n"
+    );
+}
