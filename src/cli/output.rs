@@ -20,9 +20,14 @@ pub fn json_line(value: &Value) {
 }
 
 /// Prints a JSON object, appending `spec_kitty_version` as 3.1.1 did on most payloads.
-pub fn json_versioned(mut map: Map<String, Value>) {
+pub fn json_versioned(map: Map<String, Value>) {
+    json_line(&versioned(map));
+}
+
+/// A JSON object with `spec_kitty_version` appended.
+fn versioned(mut map: Map<String, Value>) -> Value {
     map.insert("spec_kitty_version".into(), spec_kitty::VERSION.into());
-    json_line(&Value::Object(map));
+    Value::Object(map)
 }
 
 /// Prints lines of human output on stdout.
@@ -153,13 +158,12 @@ pub fn diagnostics_quiet(diags: &[Diag], quiet: bool) {
 
 /// The diagnostics on stderr, then a JSON object with `spec_kitty_version` on stdout. A large
 /// report (thousands of warnings, a payload of megabytes) is rendered on two cores at once.
-pub fn diagnostics_and_json(diags: &[Diag], quiet: bool, mut map: Map<String, Value>) {
-    map.insert("spec_kitty_version".into(), spec_kitty::VERSION.into());
+pub fn diagnostics_and_json(diags: &[Diag], quiet: bool, map: Map<String, Value>) {
     let terminal = std::io::stderr().is_terminal();
     let (text, json) = spec_kitty::support::par::join(
         diags.len() >= spec_kitty::support::par::LARGE,
         || render_with(diags, terminal, quiet),
-        || py_json(&Value::Object(map)),
+        || py_json(&versioned(map)),
     );
     let _ = write!(std::io::stderr().lock(), "{text}");
     let _ = writeln!(std::io::stdout().lock(), "{json}");

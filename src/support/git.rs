@@ -113,9 +113,12 @@ pub fn changed_paths(root: &Path, paths: &[String]) -> Result<Vec<String>, GitEr
     let out = run(root, &status_args(&["status", "--porcelain", "-z"], paths))?;
     // Porcelain paths are relative to the repository's top, which is `root` unless the project
     // lives in a subdirectory of the repository (or `root/.git` is not a repository git uses).
-    let prefix = run(root, &["rev-parse", "--show-prefix"])?;
-    let prefix = prefix.trim_end_matches('\n');
-    let relative = |path: &str| path.strip_prefix(prefix).unwrap_or(path).to_owned();
+    let prefix = show_prefix(root)?;
+    let relative = |path: &str| {
+        path.strip_prefix(prefix.as_str())
+            .unwrap_or(path)
+            .to_owned()
+    };
     let mut found = Vec::new();
     let mut fields = out.split('\0');
     while let Some(entry) = fields.next() {
@@ -135,6 +138,12 @@ pub fn changed_paths(root: &Path, paths: &[String]) -> Result<Vec<String>, GitEr
         }
     }
     Ok(found)
+}
+
+/// Where `root` lies in its repository: `""` at the top, else `dir/` (git's paths start at the top).
+fn show_prefix(root: &Path) -> Result<String, GitError> {
+    let out = run(root, &["rev-parse", "--show-prefix"])?;
+    Ok(out.trim_end_matches('\n').to_owned())
 }
 
 /// Commits exactly `paths` (relative to `root`) with `message`, leaving anything else the user had
@@ -263,10 +272,9 @@ fn only_these_staged(root: &Path, paths: &[String]) -> bool {
     if states.lines().any(|l| !l.ends_with(" missing")) {
         return false;
     }
-    let Ok(prefix) = run(root, &["rev-parse", "--show-prefix"]) else {
+    let Ok(prefix) = show_prefix(root) else {
         return false;
     };
-    let prefix = prefix.trim_end_matches('\n');
     // Every staged path of the repository, not only the project's: a plain commit takes them all.
     let Ok(staged) = run(
         root,

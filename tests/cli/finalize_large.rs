@@ -217,6 +217,15 @@ fn committed(root: &Path, rev: &str) -> Vec<String> {
     files
 }
 
+/// Runs `finalize-tasks --json` in `root` and asserts that it fails and moves no branch (so no
+/// commit leaves anything out, or concludes what the user had in progress).
+fn finalize_fails_and_commits_nothing(root: &Path) {
+    let head = git(root, &["rev-parse", "HEAD"]);
+    let (code, stderr) = finalize(root);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(git(root, &["rev-parse", "HEAD"]), head, "a commit was made");
+}
+
 /// `finalize-tasks --json` in `dir`: exit code and stderr.
 fn finalize(dir: &Path) -> (Option<i32>, String) {
     let (code, _, stderr) = run(dir, &["--json"], false);
@@ -308,10 +317,7 @@ fn a_large_finalize_during_a_merge_fails_and_leaves_the_merge_in_progress() {
             "side",
         ],
     );
-    let head = git(root, &["rev-parse", "HEAD"]);
-    let (code, stderr) = finalize(root);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert_eq!(git(root, &["rev-parse", "HEAD"]), head);
+    finalize_fails_and_commits_nothing(root);
     assert!(root.join(".git/MERGE_HEAD").exists());
 }
 
@@ -372,10 +378,7 @@ fn a_large_finalize_during_a_cherry_pick_fails_and_leaves_it_in_progress() {
     for dir in &roots {
         let root = dir.path();
         cherry_pick_in_progress(root);
-        let head = git(root, &["rev-parse", "HEAD"]);
-        let (code, stderr) = finalize(root);
-        assert_eq!(code, Some(1), "{stderr}");
-        assert_eq!(git(root, &["rev-parse", "HEAD"]), head);
+        finalize_fails_and_commits_nothing(root);
         assert!(git_status(
             root,
             &["rev-parse", "-q", "--verify", "CHERRY_PICK_HEAD"]
@@ -416,14 +419,7 @@ fn a_large_finalize_refuses_a_wp_file_outside_the_sparse_checkout_as_git_add_doe
             "kitty-specs/001-m/tasks/WP003-work.md",
         ],
     );
-    let head = git(root, &["rev-parse", "HEAD"]);
-    let (code, stderr) = finalize(root);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert_eq!(
-        git(root, &["rev-parse", "HEAD"]),
-        head,
-        "no commit leaves WP003 out"
-    );
+    finalize_fails_and_commits_nothing(root);
 }
 
 #[test]
@@ -470,10 +466,7 @@ fn a_large_finalize_in_a_sparse_checkout_refuses_files_outside_it_as_git_add_doe
             "/kitty-specs/001-m/meta.json",
         ],
     );
-    let head = git(root, &["rev-parse", "HEAD"]);
-    let (code, stderr) = finalize(root);
-    assert_eq!(code, Some(1), "{stderr}");
-    assert_eq!(git(root, &["rev-parse", "HEAD"]), head);
+    finalize_fails_and_commits_nothing(root);
 }
 
 #[test]

@@ -22,6 +22,12 @@ pub(crate) fn read_log(root: &Path, loaded: &Loaded) -> Result<Vec<Event>, Failu
     status::read_events_strict(&events_path).map_err(|e| corrupt_log_failure(root, &events_path, e))
 }
 
+/// Whether reading the log cannot block: it is a plain file or missing (a FIFO would wait for a
+/// writer).
+pub(crate) fn log_readable_now(loaded: &Loaded) -> bool {
+    std::fs::metadata(loaded.dir.join(status::EVENTS_FILE)).map_or(true, |m| m.is_file())
+}
+
 /// The checks finalize makes on meta.json and the status log, for `spec-kitty lint`: what would
 /// stop a real run (a meta.json that is not UTF-8 or not an object; a corrupt event log; malformed
 /// meta.json when there are WPs to seed) and the malformed-meta.json warning. A missing meta.json

@@ -163,12 +163,10 @@ fn decide(
         loaded.lane_strategy = strategy;
     }
     // Validation and the status bootstrap only read the mission: a large one has them worked out
-    // side by side. Their failures are reported in the order the stages run.
-    // A log that is not a plain file (a FIFO) could block its reader: it waits for validation.
-    let events = loaded.dir.join(crate::compiler::status::EVENTS_FILE);
-    let plain_log = std::fs::metadata(&events).map_or(true, |m| m.is_file());
+    // side by side (unless reading the log could block: then it waits for validation, as before).
+    // Their failures are reported in the order the stages run.
     let (validation, log) = par::join(
-        loaded.wps.len() >= par::LARGE && plain_log,
+        loaded.wps.len() >= par::LARGE && bootstrap::log_readable_now(loaded),
         || validate(loaded, parsed, resolution, refs, plans),
         || {
             bootstrap::read_log(root, loaded).map(|existing| {
