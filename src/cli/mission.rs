@@ -117,8 +117,10 @@ fn finalize(args: FinalizeArgs) -> ExitCode {
     };
     match finalize::finalize(&root, &mission, opts) {
         Ok(report) => {
+            // The process exits next, which frees the mission faster than dropping it would.
+            report.leftovers.leave();
             if args.json {
-                output::diagnostics_and_json(&report.warnings, args.quiet, report.payload);
+                output::diagnostics_and_json(report.warnings, args.quiet, report.payload);
             } else {
                 output::diagnostics_quiet(&report.warnings, args.quiet);
                 output::stdout_lines(&report.lines);

@@ -85,6 +85,34 @@ pub fn drop_later<T: Send + 'static>(spread: bool, value: T) {
     }
 }
 
+/// What a result was worked out from, handed back with it so that its owner chooses when to free
+/// it: dropped, it is freed then; a process about to exit may [`Leftovers::leave`] it instead, as
+/// the exit frees it at once (freeing a large mission piece by piece takes tens of milliseconds).
+#[derive(Default)]
+pub struct Leftovers(Option<Box<dyn Send>>);
+
+impl Leftovers {
+    /// Keeps `value` until the leftovers are dropped or left.
+    pub fn new<T: Send + 'static>(value: T) -> Self {
+        Leftovers(Some(Box::new(value)))
+    }
+
+    /// Never frees them: for a process that exits next.
+    pub fn leave(self) {
+        std::mem::forget(self);
+    }
+}
+
+impl std::fmt::Debug for Leftovers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Leftovers(..)"
+        } else {
+            "Leftovers(none)"
+        })
+    }
+}
+
 /// The cores this process may use (at most [`MAX_THREADS`]), asked once.
 fn cores() -> usize {
     static CORES: OnceLock<usize> = OnceLock::new();

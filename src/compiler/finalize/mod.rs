@@ -72,7 +72,7 @@ pub struct Options {
 
 /// A successful run: the JSON payload (without `spec_kitty_version`), the human lines for stdout,
 /// and warnings for stderr.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Report {
     /// 3.1.1's success or validation payload, keys in its order.
     pub payload: Map<String, Value>,
@@ -82,6 +82,8 @@ pub struct Report {
     pub warnings: Vec<Diag>,
     /// With `check`: whether finalize would change any file.
     pub drift: bool,
+    /// The mission as the run read it, for the caller to free (or, exiting, not to).
+    pub leftovers: par::Leftovers,
 }
 
 /// Everything finalize knows about a mission before it validates or decides anything.
@@ -136,10 +138,18 @@ fn run(
     meta_warnings: Vec<Diag>,
 ) -> Result<Report, Failure> {
     let mut analysis = analyze(root, mission, branch)?;
-    let report = decide(root, opts, &mut analysis, meta, meta_target, meta_warnings);
-    // Freeing a large mission (hundreds of thousands of allocations) is not the caller's wait.
-    par::drop_later(analysis.loaded.wps.len() >= par::LARGE, analysis);
-    report
+    match decide(root, opts, &mut analysis, meta, meta_target, meta_warnings) {
+        Ok(mut report) => {
+            report.leftovers = par::Leftovers::new(analysis);
+            Ok(report)
+        }
+        Err(f) => {
+            // Freeing a large mission (hundreds of thousands of allocations) is not the caller's
+            // wait.
+            par::drop_later(analysis.loaded.wps.len() >= par::LARGE, analysis);
+            Err(f)
+        }
+    }
 }
 
 /// The stages after the analysis: validate, bootstrap, plan the writes, guard, emit, report.

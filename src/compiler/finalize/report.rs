@@ -153,6 +153,7 @@ pub(crate) fn validate_only(o: &Outcome<'_>, warnings: Vec<Diag>) -> Report {
         lines,
         warnings,
         drift: false,
+        leftovers: par::Leftovers::default(),
     }
 }
 
@@ -251,6 +252,7 @@ pub(crate) fn success(
         lines,
         warnings,
         drift: false,
+        leftovers: par::Leftovers::default(),
     }
 }
 
@@ -328,5 +330,6 @@ pub(crate) fn check(root: &Path, o: &Outcome<'_>, writes: &[Write], warnings: Ve
         lines: out,
         warnings,
         drift,
+        leftovers: par::Leftovers::default(),
     }
 }
