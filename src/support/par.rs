@@ -88,6 +88,8 @@ pub fn drop_later<T: Send + 'static>(spread: bool, value: T) {
 /// What a result was worked out from, handed back with it so that its owner chooses when to free
 /// it: dropped, it is freed then; a process about to exit may [`Leftovers::leave`] it instead, as
 /// the exit frees it at once (freeing a large mission piece by piece takes tens of milliseconds).
+/// Only plain data belongs here: leaving skips destructors, so nothing that holds a lock, a
+/// temporary file or a child process.
 #[derive(Default)]
 pub struct Leftovers(Option<Box<dyn Send>>);
 
