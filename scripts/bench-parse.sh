@@ -7,11 +7,11 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out="${BENCH_DIR:-${TMPDIR:-/tmp}/spec-kitty-bench}"; mkdir -p "$out"
 rounds="${1:-25}"
-cargo build --release --locked --quiet --manifest-path "$here/Cargo.toml" --example bench_parse
-bench="${CARGO_TARGET_DIR:-$here/target}/release/examples/bench_parse"
+# `cargo run` finds the example wherever the target directory is configured to be.
+bench() { cargo run --release --locked --quiet --manifest-path "$here/Cargo.toml" --example bench_parse -- "$@"; }
 for n in 1000 10000; do
   d="$out/m$n"
   [ -f "$d/kitty-specs/001-bench/tasks.md" ] || python3 "$here/scripts/gen-mission.py" "$d" "$n"
   echo "== $n WPs"
-  "$bench" "$d/kitty-specs/001-bench" "$rounds"
+  bench "$d/kitty-specs/001-bench" "$rounds"
 done

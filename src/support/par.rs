@@ -91,11 +91,11 @@ pub fn drop_later<T: Send + 'static>(spread: bool, value: T) {
 /// Only plain data belongs here: leaving skips destructors, so nothing that holds a lock, a
 /// temporary file or a child process.
 #[derive(Default)]
-pub struct Leftovers(Option<Box<dyn Send>>);
+pub struct Leftovers(Option<Box<dyn Send + Sync>>);
 
 impl Leftovers {
     /// Keeps `value` until the leftovers are dropped or left.
-    pub fn new<T: Send + 'static>(value: T) -> Self {
+    pub fn new<T: Send + Sync + 'static>(value: T) -> Self {
         Leftovers(Some(Box::new(value)))
     }
 
