@@ -36,8 +36,11 @@ pub fn find_ids(text: &str) -> Vec<(String, Range<usize>)> {
 }
 
 /// The set of ids a spec defines: every id anywhere in spec.md, upper-cased, sorted, unique.
-pub fn spec_ids(spec: &str) -> std::collections::BTreeSet<String> {
-    find_ids(spec).into_iter().map(|(id, _)| id).collect()
+pub fn spec_ids(spec: &str) -> Vec<String> {
+    let mut ids: Vec<String> = find_ids(spec).into_iter().map(|(id, _)| id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
 }
 
 /// Normalises a frontmatter `requirement_refs` list: every id inside every item, upper-cased,

@@ -46,7 +46,7 @@ pub(crate) fn state_checks(root: &Path, loaded: &Loaded) -> Vec<Diag> {
             return diags;
         }
     };
-    if !plan(loaded, &events).new_events.is_empty()
+    if !plan(loaded, &events).seeds.is_empty()
         && let Some(f) = meta.seeding_failure(&loaded.dir.join("meta.json"))
     {
         diags.retain(|d| d.code != "mission::meta-unreadable");
@@ -55,62 +55,71 @@ pub(crate) fn state_checks(root: &Path, loaded: &Loaded) -> Vec<Diag> {
     diags
 }
 
-/// The status bootstrap: one `planned` event per WP the log does not know yet.
+/// The status bootstrap: one `planned` event per WP the log does not know yet. The events
+/// themselves are made when they are written ([`Bootstrap::events`]), so that a run that only
+/// reports (`--validate-only`, `--check`, lint) does not make thousands of ids and timestamps.
 pub(crate) struct Bootstrap {
     pub total: usize,
-    pub new_events: Vec<Event>,
+    /// The WPs to seed, in the order their events go into the log.
+    pub seeds: Vec<String>,
     pub already: usize,
 }
 
 impl Bootstrap {
     pub(crate) fn json(&self) -> Value {
-        serde_json::json!({"total_wps": self.total, "newly_seeded": self.new_events.len(), "already_initialized": self.already})
+        serde_json::json!({"total_wps": self.total, "newly_seeded": self.seeds.len(), "already_initialized": self.already})
+    }
+
+    /// The seeding events, stamped now. Each is later than the one before (3.1.1's were, one write
+    /// apart), so the reducer keeps the log's order.
+    pub(crate) fn events(&self, slug: &str) -> Vec<Event> {
+        let mut previous: Option<UtcTime> = None;
+        self.seeds
+            .iter()
+            .map(|id| {
+                let now = UtcTime::now();
+                let at = match previous {
+                    Some(p) if (now.unix_seconds(), now.micros) <= (p.unix_seconds(), p.micros) => {
+                        p.plus_micro()
+                    }
+                    _ => now,
+                };
+                previous = Some(at);
+                Event {
+                    actor: "finalize-tasks".into(),
+                    at: at.isoformat(),
+                    event_id: status::new_event_id(),
+                    evidence: Value::Null,
+                    execution_mode: "worktree".into(),
+                    force: true,
+                    from_lane: "planned".into(),
+                    mission_slug: slug.into(),
+                    policy_metadata: Value::Null,
+                    reason: "canonical bootstrap".into(),
+                    review_ref: Value::Null,
+                    to_lane: "planned".into(),
+                    wp_id: id.clone(),
+                }
+            })
+            .collect()
     }
 }
 
 /// 3.1.1 seeded every collected id, duplicates included: two WP files with the same
-/// `work_package_id` get two events. Each event is later than the one before (3.1.1's were, one
-/// write apart), so the reducer keeps the log's order.
+/// `work_package_id` get two events.
 pub(crate) fn plan(loaded: &Loaded, existing: &[Event]) -> Bootstrap {
     let known: std::collections::HashSet<&str> =
         existing.iter().map(|e| e.wp_id.as_str()).collect();
     let ids: Vec<&String> = loaded.bootstrap_ids.iter().flatten().collect();
-    let mut new_events = Vec::new();
-    let mut already = 0;
-    let mut previous: Option<UtcTime> = None;
-    for id in &ids {
-        if known.contains(id.as_str()) {
-            already += 1;
-            continue;
-        }
-        let now = UtcTime::now();
-        let at = match previous {
-            Some(p) if (now.unix_seconds(), now.micros) <= (p.unix_seconds(), p.micros) => {
-                p.plus_micro()
-            }
-            _ => now,
-        };
-        previous = Some(at);
-        new_events.push(Event {
-            actor: "finalize-tasks".into(),
-            at: at.isoformat(),
-            event_id: status::new_event_id(),
-            evidence: Value::Null,
-            execution_mode: "worktree".into(),
-            force: true,
-            from_lane: "planned".into(),
-            mission_slug: loaded.slug.clone().into(),
-            policy_metadata: Value::Null,
-            reason: "canonical bootstrap".into(),
-            review_ref: Value::Null,
-            to_lane: "planned".into(),
-            wp_id: (*id).clone(),
-        });
-    }
+    let seeds: Vec<String> = ids
+        .iter()
+        .filter(|id| !known.contains(id.as_str()))
+        .map(|id| (*id).clone())
+        .collect();
     Bootstrap {
         total: ids.len(),
-        new_events,
-        already,
+        already: ids.len() - seeds.len(),
+        seeds,
     }
 }
 

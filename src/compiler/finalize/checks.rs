@@ -1,7 +1,7 @@
 //! The validation checks of finalize-tasks, each returning 3.1.1's JSON payload for `--json` and a
 //! diagnostic with spans for every problem it found.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -10,7 +10,7 @@ use super::{DepSource, Loaded, Resolution, WpPlan};
 use crate::compiler::graph::{
     DepMap, cycles_as_311, cyclic_components, reference_errors, sort_wps,
 };
-use crate::compiler::lanes::{MissingManifest, WpOwnership};
+use crate::compiler::lanes::{GlobOverlap, MissingManifest, WpOwnership};
 use crate::compiler::ownership::{
     RepoFs, find_overlaps, overlap_message, repo_glob_matches, surface_error,
 };
@@ -178,14 +178,20 @@ pub(crate) fn requirement_mapping(
     parsed: &DepMap,
     refs: &[(String, Vec<String>)],
 ) -> Result<(), Failure> {
+    // Sorted and unique, as 3.1.1's set of spec ids was iterated sorted.
     let spec_ids = crate::compiler::requirements::spec_ids(&loaded.spec.text);
+    let defined: HashSet<&str> = spec_ids.iter().map(String::as_str).collect();
     let by_wp: HashMap<&str, &Vec<String>> = refs.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut missing: Vec<String> = Vec::new();
     let mut unknown: Vec<(String, Vec<String>)> = Vec::new();
-    let mut mapped: BTreeSet<String> = BTreeSet::new();
-    let mut ids = loaded.file_ids.clone();
-    ids.dedup();
-    for id in &ids {
+    let mut mapped: HashSet<&str> = HashSet::new();
+    // `file_ids` is sorted: a repeated id (two files for one WP) counts once.
+    let mut last: Option<&str> = None;
+    for id in &loaded.file_ids {
+        if last == Some(id.as_str()) {
+            continue;
+        }
+        last = Some(id);
         let wp_refs = by_wp.get(id.as_str()).map(|v| v.as_slice()).unwrap_or(&[]);
         if wp_refs.is_empty() {
             missing.push(id.clone());
@@ -193,11 +199,11 @@ pub(crate) fn requirement_mapping(
         }
         let mut bad: Vec<String> = wp_refs
             .iter()
-            .filter(|r| !spec_ids.contains(*r))
+            .filter(|r| !defined.contains(r.as_str()))
             .cloned()
             .collect();
         if bad.is_empty() {
-            mapped.extend(wp_refs.iter().cloned());
+            mapped.extend(wp_refs.iter().map(String::as_str));
         } else {
             bad.sort();
             unknown.push((id.clone(), bad));
@@ -205,7 +211,7 @@ pub(crate) fn requirement_mapping(
     }
     let unmapped: Vec<String> = spec_ids
         .iter()
-        .filter(|id| id.starts_with("FR-") && !mapped.contains(*id))
+        .filter(|id| id.starts_with("FR-") && !mapped.contains(id.as_str()))
         .cloned()
         .collect();
     if missing.is_empty() && unknown.is_empty() && unmapped.is_empty() {
@@ -377,13 +383,21 @@ pub(crate) fn disagreements(loaded: &Loaded, res: &Resolution) -> Result<(), Fai
     Err(failure(diags, payload))
 }
 
-/// Ownership: overlapping globs between WPs and authoritative surfaces. Returns the manifests of
-/// every WP that has one (for lanes).
+/// The manifests of every WP that has one, and the overlaps between them (for lanes).
+pub(crate) struct Manifests {
+    /// By WP id.
+    pub owners: HashMap<String, WpOwnership>,
+    /// Every overlap between two manifests (only between WPs joined by a dependency path, once
+    /// the ownership check has passed).
+    pub overlaps: Vec<GlobOverlap>,
+}
+
+/// Ownership: overlapping globs between WPs and authoritative surfaces. Returns the manifests.
 pub(crate) fn ownership(
     loaded: &Loaded,
     plans: &[WpPlan],
     deps: &crate::compiler::graph::DepMap,
-) -> Result<HashMap<String, WpOwnership>, Failure> {
+) -> Result<Manifests, Failure> {
     let owners = owners_from_plans(loaded, plans);
     let entries: Vec<(usize, &(String, WpOwnership))> =
         owners.iter().map(|(i, o)| (*i, o)).collect();
@@ -393,9 +407,16 @@ pub(crate) fn ownership(
         .collect();
     let mut errors: Vec<String> = Vec::new();
     let mut diags = Vec::new();
+    let mut overlaps = Vec::new();
     for o in find_overlaps(&globs) {
         let (ia, (wa, oa)) = entries[o.i];
         let (ib, (wb, ob)) = entries[o.j];
+        overlaps.push(GlobOverlap {
+            wp_a: wa.clone(),
+            glob_a: o.gi,
+            wp_b: wb.clone(),
+            glob_b: o.gj,
+        });
         // WPs joined by a dependency path never run at the same time: they may share files, and
         // the lanes put them in one lane (a deliberate difference: 3.1.1 refused any overlap).
         if crate::compiler::lanes::depends_on(deps, wa, wb)
@@ -437,7 +458,10 @@ pub(crate) fn ownership(
         payload.insert("ownership_errors".into(), json_strings(&errors));
         return Err(failure(diags, payload));
     }
-    Ok(owners.into_values().collect())
+    Ok(Manifests {
+        owners: owners.into_values().collect(),
+        overlaps,
+    })
 }
 
 /// The first WP file that is not UTF-8 or cannot be read at all (a directory named like one): 3.1.1

@@ -44,7 +44,7 @@ pub(crate) fn emit(
     }
     let _critical = crate::support::interrupt::critical();
     write_all_or_none(writes)?;
-    if !bootstrap.new_events.is_empty() {
+    if !bootstrap.seeds.is_empty() {
         seed(loaded, bootstrap, existing, meta)?;
     }
     let files = commit_candidates(root, loaded, with_lanes);
@@ -88,10 +88,11 @@ fn seed(
     let events_path = loaded.dir.join(status::EVENTS_FILE);
     let _lock = status::lock(&loaded.root, &loaded.slug)
         .map_err(|e| Failure::simple(io_error("status::lock", &events_path, &e)))?;
-    status::append_events(&events_path, &bootstrap.new_events)
+    let events = bootstrap.events(&loaded.slug);
+    status::append_events(&events_path, &events)
         .map_err(|e| Failure::simple(io_error("status::append", &events_path, &e)))?;
     let mut all = existing.to_vec();
-    all.extend(bootstrap.new_events.iter().cloned());
+    all.extend(events);
     status::write_snapshot(&loaded.dir, &all, &loaded.slug, meta).map_err(|e| {
         Failure::simple(io_error(
             "status::write",

@@ -173,16 +173,19 @@ fn decide(
         loaded.lane_strategy = strategy;
     }
     // Validation and the status bootstrap only read the mission: a large one has them worked out
-    // side by side (unless reading the log could block: then it waits for validation, as before).
-    // Their failures are reported in the order the stages run.
-    let (validation, log) = par::join(
+    // side by side (unless reading the log could block: then it waits for validation, as before),
+    // and the bootstrap's core then previews a --validate-only report's file changes. Failures
+    // are reported in the order the stages run.
+    let previewing = opts.validate_only && !opts.check;
+    let (validation, (log, preview)) = par::join(
         loaded.wps.len() >= par::LARGE && bootstrap::log_readable_now(loaded),
         || validate(loaded, parsed, resolution, refs, plans),
         || {
-            bootstrap::read_log(root, loaded).map(|existing| {
+            let log = bootstrap::read_log(root, loaded).map(|existing| {
                 let planned = bootstrap::plan(loaded, &existing);
                 (existing, planned)
-            })
+            });
+            (log, previewing.then(|| report::preview(plans)))
         },
     );
     let (mut validate_warnings, validated) = validation;
@@ -203,7 +206,7 @@ fn decide(
 
     let (existing, bootstrap) = log.map_err(|f| with_warnings(f, &mut loaded.warnings))?;
     // A meta.json that 3.1.1 could not use stopped it (after it had written files; here before).
-    let seeding = !opts.validate_only && !opts.check && !bootstrap.new_events.is_empty();
+    let seeding = !opts.validate_only && !opts.check && !bootstrap.seeds.is_empty();
     if let Some(f) = seeding
         .then(|| meta.seeding_failure(&loaded.dir.join("meta.json")))
         .flatten()
@@ -228,8 +231,8 @@ fn decide(
         ownership_warnings: &ownership_warnings,
         meta_target,
     };
-    if opts.validate_only && !opts.check {
-        return Ok(report::validate_only(&outcome, warnings));
+    if let Some(preview) = preview {
+        return Ok(report::validate_only(&outcome, preview, warnings));
     }
     let writes = plan::writes(
         loaded,

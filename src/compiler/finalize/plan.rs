@@ -224,10 +224,9 @@ fn phase1_lane_mirror(
         *files_per_id.entry(id.as_str()).or_default() += 1;
     }
     bootstrap
-        .new_events
+        .seeds
         .iter()
-        .filter_map(|e| {
-            let id = &e.wp_id;
+        .filter_map(|id| {
             if files_per_id.get(id.as_str()) != Some(&1) {
                 return None;
             }

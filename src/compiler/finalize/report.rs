@@ -87,22 +87,47 @@ fn branch_lines(o: &Outcome<'_>) -> Vec<String> {
     lines
 }
 
-/// `--validate-only`: 3.1.1's `validation_passed` payload, what would change and be seeded.
-pub(crate) fn validate_only(o: &Outcome<'_>, warnings: Vec<Diag>) -> Report {
-    let (updated, _, unchanged, preserved) = partition(o.plans);
-    let would_modify: Vec<Value> = par::map(o.plans, par::LARGE, |p| {
-        (!p.changes.is_empty()).then(|| {
-            let changes: Map<String, Value> = p
-                .changes
-                .iter()
-                .map(|(k, val)| ((*k).to_owned(), val.to_json()))
-                .collect();
-            serde_json::json!({"wp_id": p.id, "changes": changes})
+/// The part of a `--validate-only` report that needs only the plans: what each WP's file would
+/// get. Worked out beside validation, on the core the status bootstrap leaves idle.
+pub(crate) struct Preview {
+    updated: usize,
+    unchanged: Vec<String>,
+    preserved: Vec<String>,
+    would_modify: Vec<Value>,
+}
+
+pub(crate) fn preview(plans: &[WpPlan]) -> Preview {
+    let (updated, _, unchanged, preserved) = partition(plans);
+    let would_modify = plans
+        .iter()
+        .filter(|p| !p.changes.is_empty())
+        .map(|p| {
+            let mut changes = Map::with_capacity(p.changes.len());
+            for (k, val) in &p.changes {
+                changes.insert((*k).to_owned(), val.to_json());
+            }
+            let mut entry = Map::with_capacity(2);
+            entry.insert("wp_id".into(), p.id.clone().into());
+            entry.insert("changes".into(), Value::Object(changes));
+            Value::Object(entry)
         })
-    })
-    .into_iter()
-    .flatten()
-    .collect();
+        .collect();
+    Preview {
+        updated,
+        unchanged,
+        preserved,
+        would_modify,
+    }
+}
+
+/// `--validate-only`: 3.1.1's `validation_passed` payload, what would change and be seeded.
+pub(crate) fn validate_only(o: &Outcome<'_>, preview: Preview, warnings: Vec<Diag>) -> Report {
+    let Preview {
+        updated,
+        unchanged,
+        preserved,
+        would_modify,
+    } = preview;
     let mut validation = Map::new();
     validation.insert("bootstrap_preview".into(), o.bootstrap.json());
     validation.insert("lanes_preview".into(), lanes_summary(o.lanes, true));
@@ -138,7 +163,7 @@ pub(crate) fn validate_only(o: &Outcome<'_>, warnings: Vec<Diag>) -> Report {
         ),
         format!(
             "  Bootstrap: {} WPs would be seeded, {} already initialized",
-            o.bootstrap.new_events.len(),
+            o.bootstrap.seeds.len(),
             o.bootstrap.already
         ),
     ]);
@@ -200,10 +225,10 @@ pub(crate) fn success(
             m.entries.len()
         ));
     }
-    if !o.bootstrap.new_events.is_empty() {
+    if !o.bootstrap.seeds.is_empty() {
         lines.push(format!(
             "✓ Bootstrapped canonical status: {} WPs seeded",
-            o.bootstrap.new_events.len()
+            o.bootstrap.seeds.len()
         ));
     }
     if let Some(plan) = o.lanes {
@@ -280,14 +305,10 @@ pub(crate) fn check(root: &Path, o: &Outcome<'_>, writes: &[Write], warnings: Ve
         });
         files.push(serde_json::json!({"path": rel, "change": if exists { "modify" } else { "create" }, "fields": fields}));
     }
-    if !bootstrap.new_events.is_empty() {
+    if !bootstrap.seeds.is_empty() {
         let events = rel_path(root, &loaded.dir.join(status::EVENTS_FILE));
         let snapshot = rel_path(root, &loaded.dir.join(status::STATUS_FILE));
-        let ids: Vec<&str> = bootstrap
-            .new_events
-            .iter()
-            .map(|e| e.wp_id.as_str())
-            .collect();
+        let ids: Vec<&str> = bootstrap.seeds.iter().map(String::as_str).collect();
         let mark = |p: &Path| if p.exists() { "M" } else { "A" };
         lines.push(format!(
             "  {} {events} (seed {})",

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::checks;
+use super::checks::{self, Manifests};
 use super::load::Loaded;
 use super::plan::WpPlan;
 use super::resolve::Resolution;
@@ -22,7 +22,7 @@ pub(crate) struct Validated {
 
 /// What the ownership stage established: the manifests, and its warnings as diagnostics.
 pub(crate) struct Ownership {
-    pub owners: HashMap<String, WpOwnership>,
+    pub manifests: Manifests,
     pub diags: Vec<Diag>,
 }
 
@@ -55,16 +55,16 @@ pub(crate) fn validate(
         );
         return (Vec::new(), Err(f));
     }
-    let owners = match checks::undecodable(loaded)
+    let manifests = match checks::undecodable(loaded)
         .and_then(|()| checks::ownership(loaded, plans, &resolution.map))
     {
-        Ok(owners) => owners,
+        Ok(manifests) => manifests,
         Err(f) => return (Vec::new(), Err(f)),
     };
     let (warnings, lanes) = par::join(
         loaded.wps.len() >= par::LARGE,
-        || ownership_warnings(loaded, plans, &owners),
-        || lane_stage(loaded, resolution, &owners),
+        || ownership_warnings(loaded, plans, &manifests.owners),
+        || lane_stage(loaded, resolution, &manifests),
     );
     let (json_warnings, diags) = match warnings {
         Ok(w) => w,
@@ -84,9 +84,9 @@ pub(crate) fn ownership_stage(
     plans: &[WpPlan],
     deps: &DepMap,
 ) -> Result<Ownership, Failure> {
-    let owners = checks::ownership(loaded, plans, deps)?;
-    let (_, diags) = ownership_warnings(loaded, plans, &owners)?;
-    Ok(Ownership { owners, diags })
+    let manifests = checks::ownership(loaded, plans, deps)?;
+    let (_, diags) = ownership_warnings(loaded, plans, &manifests.owners)?;
+    Ok(Ownership { manifests, diags })
 }
 
 /// The ownership warnings, for the JSON (`ownership_warnings`) and as diagnostics. Fails on a glob
@@ -146,17 +146,22 @@ fn ownership_warnings(
 pub(crate) fn lane_stage(
     loaded: &Loaded,
     resolution: &Resolution,
-    owners: &HashMap<String, WpOwnership>,
+    manifests: &Manifests,
 ) -> Result<Option<LanePlan>, Failure> {
-    if owners.is_empty() || resolution.map.is_empty() {
+    if manifests.owners.is_empty() || resolution.map.is_empty() {
         return Ok(None);
     }
-    lanes::compute(&resolution.map, owners, loaded.lane_strategy)
-        .map(Some)
-        .map_err(|e| match e {
-            lanes::LaneError::MissingManifest(e) => checks::missing_manifest(loaded, &e),
-            lanes::LaneError::Cycle(c) => checks::lane_cycle(&c),
-        })
+    lanes::compute_with_overlaps(
+        &resolution.map,
+        &manifests.owners,
+        loaded.lane_strategy,
+        &manifests.overlaps,
+    )
+    .map(Some)
+    .map_err(|e| match e {
+        lanes::LaneError::MissingManifest(e) => checks::missing_manifest(loaded, &e),
+        lanes::LaneError::Cycle(c) => checks::lane_cycle(&c),
+    })
 }
 
 fn owners_sorted(owners: &HashMap<String, WpOwnership>) -> Vec<(&String, &WpOwnership)> {

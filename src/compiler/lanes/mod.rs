@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::compiler::graph::{DepMap, sort_wps, wp_cmp};
-use crate::compiler::ownership::{PLANNING_ARTIFACT, find_overlaps};
+use crate::compiler::ownership::{Overlap, PLANNING_ARTIFACT, find_overlaps};
 use crate::support::util::py_str;
 
 mod manifest;
@@ -84,6 +84,20 @@ pub struct WpOwnership {
     pub owned_files: Vec<String>,
     /// The WP body (after the frontmatter), for surface tags.
     pub body: String,
+}
+
+/// Two WPs' owned globs that overlap: glob `glob_a` of `wp_a`'s `owned_files` and glob `glob_b` of
+/// `wp_b`'s (what [`find_overlaps`] finds, by WP id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobOverlap {
+    /// One WP.
+    pub wp_a: String,
+    /// The index of its glob.
+    pub glob_a: usize,
+    /// The other WP.
+    pub wp_b: String,
+    /// The index of its glob.
+    pub glob_b: usize,
 }
 
 /// One lane.
@@ -184,6 +198,26 @@ pub fn compute(
     owners: &HashMap<String, WpOwnership>,
     strategy: Strategy,
 ) -> Result<LanePlan, LaneError> {
+    compute_inner(deps, owners, strategy, None)
+}
+
+/// [`compute`], given every overlap between the manifests of `owners` (finalize has found them
+/// while checking ownership, and looking again costs as much).
+pub fn compute_with_overlaps(
+    deps: &DepMap,
+    owners: &HashMap<String, WpOwnership>,
+    strategy: Strategy,
+    overlaps: &[GlobOverlap],
+) -> Result<LanePlan, LaneError> {
+    compute_inner(deps, owners, strategy, Some(overlaps))
+}
+
+fn compute_inner(
+    deps: &DepMap,
+    owners: &HashMap<String, WpOwnership>,
+    strategy: Strategy,
+    known: Option<&[GlobOverlap]>,
+) -> Result<LanePlan, LaneError> {
     let mut universe: Vec<String> = deps.keys().to_vec();
     sort_wps(&mut universe);
     let mut planning: Vec<String> = Vec::new();
@@ -235,8 +269,38 @@ pub fn compute(
         .iter()
         .map(|w| owners[w].owned_files.as_slice())
         .collect();
+    let overlaps = match known {
+        None => find_overlaps(&globs),
+        // The same pairs by code-lane index, in `find_overlaps`' order.
+        Some(known) => {
+            let mut found: Vec<Overlap> = known
+                .iter()
+                .filter_map(|k| {
+                    let (a, b) = (*idx.get(k.wp_a.as_str())?, *idx.get(k.wp_b.as_str())?);
+                    Some(if a < b {
+                        Overlap {
+                            i: a,
+                            j: b,
+                            gi: k.glob_a,
+                            gj: k.glob_b,
+                        }
+                    } else {
+                        Overlap {
+                            i: b,
+                            j: a,
+                            gi: k.glob_b,
+                            gj: k.glob_a,
+                        }
+                    })
+                })
+                .collect();
+            found.sort_unstable();
+            found.dedup();
+            found
+        }
+    };
     let mut by_pair: BTreeMap<(usize, usize), Vec<String>> = BTreeMap::new();
-    for o in find_overlaps(&globs) {
+    for o in overlaps {
         by_pair.entry((o.i, o.j)).or_default().push(format!(
             "{} vs {}",
             py_str(&globs[o.i][o.gi]),

@@ -1,5 +1,9 @@
 //! The surfaces a WP body names (API, database, UI, ...), for the collapse report.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 pub(super) const SURFACES: [(&str, &[&str]); 8] = [
     ("dashboard", &["dashboard", "landing page", "landing-page"]),
     ("workspace", &["workspace", "mission workspace"]),
@@ -25,12 +29,88 @@ pub(super) const SURFACES: [(&str, &[&str]); 8] = [
     ("api", &["api", "endpoint", "route", "view"]),
 ];
 
-/// Surface tags of a WP body (plain substring search on the lower-cased text, as 3.1.1 did).
+/// Surface tags of a WP body: a tag whose word occurs in the lower-cased text (3.1.1 searched for
+/// each word in turn). One pass finds every word, overlapping occurrences included, so a tag is
+/// found exactly when one of its words is a substring.
 pub fn surface_tags(body: &str) -> Vec<&'static str> {
+    static WORDS: LazyLock<Option<(AhoCorasick, Vec<usize>)>> = LazyLock::new(|| {
+        let (words, tags): (Vec<&str>, Vec<usize>) = SURFACES
+            .iter()
+            .enumerate()
+            .flat_map(|(t, (_, words))| words.iter().map(move |w| (*w, t)))
+            .unzip();
+        AhoCorasick::new(words).ok().map(|a| (a, tags))
+    });
     let lower = body.to_lowercase();
+    let mut found = [false; SURFACES.len()];
+    match &*WORDS {
+        Some((searcher, tags)) => {
+            for m in searcher.find_overlapping_iter(&lower) {
+                found[tags[m.pattern().as_usize()]] = true;
+            }
+        }
+        // Not reached (a few short words always build); searching word by word is the same.
+        None => {
+            for (t, (_, words)) in SURFACES.iter().enumerate() {
+                found[t] = words.iter().any(|w| lower.contains(w));
+            }
+        }
+    }
     SURFACES
         .iter()
-        .filter(|(_, words)| words.iter().any(|w| lower.contains(w)))
-        .map(|(tag, _)| *tag)
+        .zip(found)
+        .filter(|(_, f)| *f)
+        .map(|((tag, _), _)| *tag)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SURFACES, surface_tags};
+
+    /// 3.1.1's search, word by word.
+    fn word_by_word(body: &str) -> Vec<&'static str> {
+        let lower = body.to_lowercase();
+        SURFACES
+            .iter()
+            .filter(|(_, words)| words.iter().any(|w| lower.contains(w)))
+            .map(|(tag, _)| *tag)
+            .collect()
+    }
+
+    #[test]
+    fn one_pass_finds_what_searching_each_word_finds() {
+        // Overlapping and adjacent words, upper case, and characters whose lower case is ASCII
+        // (the Kelvin sign) or grows (dotted capital I).
+        for body in [
+            "",
+            "Please REVIEW the layout",
+            "apiview",
+            "rendpoint",
+            "e2e test suite",
+            "sidebarouteview",
+            "SaaSync",
+            "trac\u{212a}er", // the Kelvin sign lower-cases to `k`
+            "ap\u{130} endpoints",
+            "deprecated removals, legacy cleanup, templates, artifacts, renders",
+            "the mission workspace dashboard landing-page and app-shell navigation",
+            "test infrastructure, integration test, test suite",
+        ] {
+            assert_eq!(surface_tags(body), word_by_word(body), "{body:?}");
+        }
+        // Every pair of words, side by side and sharing a character.
+        let words: Vec<&str> = SURFACES
+            .iter()
+            .flat_map(|(_, w)| w.iter())
+            .copied()
+            .collect();
+        for a in &words {
+            for b in &words {
+                for body in [format!("{a}{b}"), format!("{}{b}", &a[..a.len() - 1])] {
+                    assert_eq!(surface_tags(&body), word_by_word(&body), "{body:?}");
+                }
+            }
+        }
+        assert_eq!(surface_tags(&words.concat()).len(), SURFACES.len());
+    }
 }

@@ -260,3 +260,78 @@ fn surfaces_are_substrings() {
         vec!["app-shell", "api"]
     );
 }
+
+/// Every overlap between the manifests, by WP id, in an order unrelated to the lanes' (as
+/// finalize's ownership check finds them: WPs in file order).
+fn all_overlaps(owners: &HashMap<String, WpOwnership>) -> Vec<GlobOverlap> {
+    let mut ids: Vec<&String> = owners.keys().collect();
+    ids.sort_by(|a, b| b.cmp(a));
+    let globs: Vec<&[String]> = ids
+        .iter()
+        .map(|w| owners[*w].owned_files.as_slice())
+        .collect();
+    find_overlaps(&globs)
+        .into_iter()
+        .map(|o| GlobOverlap {
+            wp_a: ids[o.i].clone(),
+            glob_a: o.gi,
+            wp_b: ids[o.j].clone(),
+            glob_b: o.gj,
+        })
+        .collect()
+}
+
+#[test]
+fn lanes_from_known_overlaps_equal_lanes_that_find_them() {
+    let (fan_deps, fan_owners) = fan_in_mission();
+    let missions = [
+        (fan_deps, fan_owners),
+        // Overlaps joining independent WPs, several globs each, one through a planning WP's
+        // dependency (which the collapse rule ignores), and one with the planning WP itself.
+        (
+            map(&[
+                ("WP01", &[]),
+                ("WP02", &["WP01"]),
+                ("WP03", &[]),
+                ("WP04", &["WP03"]),
+                ("WP05", &[]),
+                ("WP06", &["WP05"]),
+                ("WP07", &[]),
+            ]),
+            owners(&[
+                (
+                    "WP01",
+                    "planning_artifact",
+                    &["kitty-specs/m/**", "src/z/x.py"],
+                ),
+                ("WP02", "code_change", &["src/a/**", "src/z/**"]),
+                (
+                    "WP03",
+                    "code_change",
+                    &["docs/x.md", "src/b/**", "src/a/x.py"],
+                ),
+                ("WP04", "code_change", &["src/c/**", "src/b/y.py"]),
+                ("WP05", "code_change", &["src/d/**"]),
+                (
+                    "WP06",
+                    "code_change",
+                    &["src/e/*.py", "src/d/k.py", "src/a/**"],
+                ),
+                ("WP07", "code_change", &["tests/**", "src/e/m.py"]),
+            ]),
+        ),
+    ];
+    for (deps, owners) in &missions {
+        let known = all_overlaps(owners);
+        assert!(!known.is_empty() || owners.len() == 6);
+        for strategy in [Strategy::Collapse, Strategy::FanIn] {
+            let found = compute(deps, owners, strategy);
+            let given = compute_with_overlaps(deps, owners, strategy, &known);
+            match (found, given) {
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{strategy:?}"),
+                (Err(a), Err(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}")),
+                (a, b) => panic!("{strategy:?}: {a:?} / {b:?}"),
+            }
+        }
+    }
+}

@@ -146,12 +146,12 @@ fn lint_on(root: &Path, mission: &MissionRef, branch: &str) -> MissionLint {
     }
     match finalize::ownership_stage(&loaded, &plans, &resolution.map) {
         Ok(finalize::Ownership {
-            owners,
+            manifests,
             diags: mut ownership_diags,
         }) => {
             loaded.warnings.append(&mut ownership_diags);
             let acyclic = crate::compiler::graph::cycles_as_311(&resolution.map).is_empty();
-            if acyclic && let Err(f) = finalize::lane_stage(&loaded, &resolution, &owners) {
+            if acyclic && let Err(f) = finalize::lane_stage(&loaded, &resolution, &manifests) {
                 diags.extend(f.diagnostics);
             }
         }
