@@ -9,13 +9,18 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 out="${BENCH_DIR:-${TMPDIR:-/tmp}/spec-kitty-bench}"; mkdir -p "$out"
 cargo build --release --locked --quiet --manifest-path "$here/Cargo.toml"
 bin="${CARGO_TARGET_DIR:-$here/target}/release/spec-kitty"
-run() { # dir runs [mode], mode --validate-only by default
-  local dir=$1 runs=$2 mode=${3:---validate-only} t0 t1 best=999999999999 total=0
+run() { # dir runs [mode], mode --validate-only by default; prints median, mean and best
+  local dir=$1 runs=$2 mode=${3:---validate-only} t0 t1 times=()
   for _ in $(seq "$runs"); do
     t0=$(date +%s%N); (cd "$dir" && "$bin" agent mission finalize-tasks --mission 001-bench "$mode" --json >/dev/null 2>&1 || true); t1=$(date +%s%N)
-    local dt=$(( (t1 - t0) / 1000 )); total=$((total + dt)); (( dt < best )) && best=$dt
+    times+=($(( (t1 - t0) / 1000 )))
   done
-  echo "mean $((total / runs / 1000)).$(( (total / runs) % 1000 / 100 )) ms, best $((best / 1000)).$(( best % 1000 / 100 )) ms over $runs runs"
+  printf '%s\n' "${times[@]}" | sort -n | awk -v runs="$runs" '
+    { t[NR] = $1; sum += $1 }
+    END {
+      med = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
+      printf "median %.1f ms, mean %.1f ms, best %.1f ms over %d runs\n", med / 1000, sum / NR / 1000, t[1] / 1000, runs
+    }'
 }
 for n in 30 1000 10000; do
   d="$out/m$n"; rm -rf "$d"; python3 "$here/scripts/gen-mission.py" "$d" "$n"

@@ -48,9 +48,14 @@ pub fn map<T: Sync, R: Send>(items: &[T], min_items: usize, f: impl Fn(&T) -> R 
         }
         all
     });
-    // Batches back in item order: the result is the sequential map's.
+    // Batches back in item order: the result is the sequential map's. (Sized up front: a result
+    // can be large, and growing the vector would copy them all again.)
     batches.sort_unstable_by_key(|(start, _)| *start);
-    batches.into_iter().flat_map(|(_, b)| b).collect()
+    let mut out = Vec::with_capacity(items.len());
+    for (_, batch) in batches {
+        out.extend(batch);
+    }
+    out
 }
 
 /// `(a(), b())`, with `b` on a thread of its own when `spread` (the caller's judgement that the

@@ -130,9 +130,9 @@ pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure>
     // A tasks.md the grammar cannot read is reported first, as when it was parsed first.
     let doc = doc?;
     let (names, read) = names_read?;
-    let mut wps = Vec::new();
-    let mut file_ids = Vec::new();
-    let mut bootstrap_ids = Vec::new();
+    let mut wps = Vec::with_capacity(names.len());
+    let mut file_ids = Vec::with_capacity(names.len());
+    let mut bootstrap_ids = Vec::with_capacity(names.len());
     let mut undecodable = Vec::new();
     for (name, (path, (parsed, not_decodable))) in names.into_iter().zip(read) {
         bootstrap_ids.push(parsed.as_ref().ok().map(|f| f.meta.work_package_id.clone()));
