@@ -9,7 +9,8 @@
 //! whose `execution_mode` is `planning_artifact` goes to `lane-planning`, which resolves to the
 //! main checkout. Lanes are named `lane-a` .. `lane-z`, then `lane-aa`, `lane-ab`, ...
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
 use crate::compiler::graph::{DepMap, sort_wps, wp_cmp};
 use crate::compiler::ownership::{Overlap, PLANNING_ARTIFACT, find_overlaps};
@@ -369,7 +370,7 @@ fn compute_inner(
             write_scope: sorted_union(
                 members
                     .iter()
-                    .flat_map(|m| owners[*m].owned_files.iter().cloned()),
+                    .flat_map(|m| owners[*m].owned_files.iter().map(String::as_str)),
             ),
             predicted_surfaces: surfaces,
             depends_on_lanes: depends.iter().map(|&l| lane_name(l)).collect(),
@@ -379,12 +380,7 @@ fn compute_inner(
     let mut lanes: Vec<Lane> = Vec::new();
     for (n, g) in groups.iter().enumerate() {
         let members: Vec<&str> = g.iter().map(|&i| code[i].as_str()).collect();
-        let surfaces = sorted_union(
-            members
-                .iter()
-                .flat_map(|m| surface_tags(&owners[*m].body))
-                .map(str::to_owned),
-        );
+        let surfaces = sorted_union(members.iter().flat_map(|m| surface_tags(&owners[*m].body)));
         lanes.push(build(n, lane_name(n), &members, surfaces));
     }
     if strategy == Strategy::FanIn && !planning.is_empty() {
@@ -460,7 +456,7 @@ fn compute_inner(
             write_scope: sorted_union(
                 planning
                     .iter()
-                    .flat_map(|m| owners[m].owned_files.iter().cloned()),
+                    .flat_map(|m| owners[m].owned_files.iter().map(String::as_str)),
             ),
             predicted_surfaces: vec!["planning".to_owned()],
             depends_on_lanes: Vec::new(),
@@ -488,51 +484,57 @@ fn compute_inner(
     })
 }
 
-fn sorted_union(items: impl Iterator<Item = String>) -> Vec<String> {
-    items.collect::<BTreeSet<String>>().into_iter().collect()
+fn sorted_union<'a>(items: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut all: Vec<&str> = items.collect();
+    all.sort_unstable();
+    all.dedup();
+    all.into_iter().map(str::to_owned).collect()
 }
 
-/// Members in dependency order using only edges inside the lane; among ready WPs the smallest id
-/// goes first.
+/// Members (distinct ids) in dependency order using only edges inside the lane; among ready WPs
+/// the smallest id goes first.
 fn topo_order(members: &[&str], deps: &DepMap) -> Vec<String> {
-    let set: BTreeSet<&str> = members.iter().copied().collect();
-    let mut indegree: HashMap<&str, usize> = members.iter().map(|m| (*m, 0)).collect();
-    let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
-    for m in members {
-        let mut seen = BTreeSet::new();
+    let index: HashMap<&str, usize> = members.iter().enumerate().map(|(i, m)| (*m, i)).collect();
+    let mut indegree = vec![0usize; members.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); members.len()];
+    let mut seen: Vec<usize> = Vec::new();
+    for (i, m) in members.iter().enumerate() {
+        seen.clear();
         for d in deps.get(m).into_iter().flatten() {
-            if set.contains(d.as_str()) && d != m && seen.insert(d.as_str()) {
-                *indegree.entry(m).or_default() += 1;
-                dependents.entry(d.as_str()).or_default().push(m);
+            if let Some(&j) = index.get(d.as_str())
+                && j != i
+                && !seen.contains(&j)
+            {
+                seen.push(j);
+                indegree[i] += 1;
+                dependents[j].push(i);
             }
         }
     }
     // Ready WPs in a min-heap ordered like `wp_cmp` (shorter digit runs first, then by text).
-    let key = |w: &str| std::cmp::Reverse((w.len(), w.to_owned()));
-    let mut ready: std::collections::BinaryHeap<std::cmp::Reverse<(usize, String)>> = members
-        .iter()
-        .filter(|m| indegree[*m] == 0)
-        .map(|m| key(m))
+    let key = |i: usize| Reverse((members[i].len(), members[i], i));
+    let mut ready: BinaryHeap<Reverse<(usize, &str, usize)>> = (0..members.len())
+        .filter(|&i| indegree[i] == 0)
+        .map(key)
         .collect();
     let mut out: Vec<String> = Vec::with_capacity(members.len());
-    let mut placed: std::collections::HashSet<String> = std::collections::HashSet::new();
-    while let Some(std::cmp::Reverse((_, next))) = ready.pop() {
-        for dep in dependents.get(next.as_str()).into_iter().flatten() {
-            if let Some(d) = indegree.get_mut(dep) {
-                *d -= 1;
-                if *d == 0 {
-                    ready.push(key(dep));
-                }
+    let mut placed = vec![false; members.len()];
+    while let Some(Reverse((_, next, i))) = ready.pop() {
+        for &dep in &dependents[i] {
+            indegree[dep] -= 1;
+            if indegree[dep] == 0 {
+                ready.push(key(dep));
             }
         }
-        placed.insert(next.clone());
-        out.push(next);
+        placed[i] = true;
+        out.push(next.to_owned());
     }
     // A cycle cannot reach here (validated earlier); keep any leftovers in id order regardless.
     let mut rest: Vec<String> = members
         .iter()
-        .filter(|m| !placed.contains(**m))
-        .map(|m| m.to_string())
+        .zip(&placed)
+        .filter(|(_, placed)| !**placed)
+        .map(|(m, _)| (*m).to_owned())
         .collect();
     sort_wps(&mut rest);
     out.extend(rest);

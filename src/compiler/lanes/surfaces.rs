@@ -33,24 +33,46 @@ pub(super) const SURFACES: [(&str, &[&str]); 8] = [
 /// each word in turn). One pass finds every word, overlapping occurrences included, so a tag is
 /// found exactly when one of its words is a substring.
 pub fn surface_tags(body: &str) -> Vec<&'static str> {
-    static WORDS: LazyLock<Option<(AhoCorasick, Vec<usize>)>> = LazyLock::new(|| {
+    /// The words, the tag of each, and two searchers: one for lower-cased text, and one that
+    /// ignores ASCII case, for ASCII text (whose lower case is its ASCII lower case), which then
+    /// need not be copied.
+    struct Words {
+        tags: Vec<usize>,
+        lower: AhoCorasick,
+        ascii_any_case: AhoCorasick,
+    }
+    static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
         let (words, tags): (Vec<&str>, Vec<usize>) = SURFACES
             .iter()
             .enumerate()
             .flat_map(|(t, (_, words))| words.iter().map(move |w| (*w, t)))
             .unzip();
-        AhoCorasick::new(words).ok().map(|a| (a, tags))
+        Some(Words {
+            lower: AhoCorasick::new(&words).ok()?,
+            ascii_any_case: AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(&words)
+                .ok()?,
+            tags,
+        })
     });
-    let lower = body.to_lowercase();
     let mut found = [false; SURFACES.len()];
     match &*WORDS {
-        Some((searcher, tags)) => {
-            for m in searcher.find_overlapping_iter(&lower) {
-                found[tags[m.pattern().as_usize()]] = true;
+        Some(w) => {
+            let mut mark = |searcher: &AhoCorasick, text: &str| {
+                for m in searcher.find_overlapping_iter(text) {
+                    found[w.tags[m.pattern().as_usize()]] = true;
+                }
+            };
+            if body.is_ascii() {
+                mark(&w.ascii_any_case, body);
+            } else {
+                mark(&w.lower, &body.to_lowercase());
             }
         }
         // Not reached (a few short words always build); searching word by word is the same.
         None => {
+            let lower = body.to_lowercase();
             for (t, (_, words)) in SURFACES.iter().enumerate() {
                 found[t] = words.iter().any(|w| lower.contains(w));
             }
@@ -106,7 +128,12 @@ mod tests {
             .collect();
         for a in &words {
             for b in &words {
-                for body in [format!("{a}{b}"), format!("{}{b}", &a[..a.len() - 1])] {
+                for body in [
+                    format!("{a}{b}"),
+                    format!("{}{b}", &a[..a.len() - 1]),
+                    format!("{}{b}", a.to_uppercase()),
+                    format!("{a}\u{e9}{}", b.to_uppercase()),
+                ] {
                     assert_eq!(surface_tags(&body), word_by_word(&body), "{body:?}");
                 }
             }
