@@ -11,6 +11,7 @@ cargo build --release --locked --quiet --manifest-path "$here/Cargo.toml"
 bin="${CARGO_TARGET_DIR:-$here/target}/release/spec-kitty"
 run() { # dir runs [mode], mode --validate-only by default; prints median, mean and best
   local dir=$1 runs=$2 mode=${3:---validate-only} t0 t1 times=()
+  (( runs > 0 )) || { echo "no runs"; return; }
   for _ in $(seq "$runs"); do
     t0=$(date +%s%N); (cd "$dir" && "$bin" agent mission finalize-tasks --mission 001-bench "$mode" --json >/dev/null 2>&1 || true); t1=$(date +%s%N)
     times+=($(( (t1 - t0) / 1000 )))

@@ -263,9 +263,10 @@ fn compute_inner(
             }
         }
     }
-    // Rule 2: overlapping write scopes. (Finalize rejects overlaps before lanes are computed, so
-    // this only fires for callers that skip that check. 3.1.1's rule 3, shared surfaces with
-    // non-disjoint ownership, needs an overlap too, which rule 2 has already joined.)
+    // Rule 2: overlapping write scopes. (Finalize accepts an overlap only between WPs joined by a
+    // dependency path, so this fires under fan-in, or under collapse when the path runs through a
+    // planning WP. 3.1.1's rule 3, shared surfaces with non-disjoint ownership, needs an overlap
+    // too, which rule 2 has already joined.)
     let globs: Vec<&[String]> = code
         .iter()
         .map(|w| owners[w].owned_files.as_slice())
@@ -497,15 +498,16 @@ fn topo_order(members: &[&str], deps: &DepMap) -> Vec<String> {
     let index: HashMap<&str, usize> = members.iter().enumerate().map(|(i, m)| (*m, i)).collect();
     let mut indegree = vec![0usize; members.len()];
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); members.len()];
-    let mut seen: Vec<usize> = Vec::new();
+    // `counted[j] == i + 1`: member i's edge from j is counted already (linear in the edges, however
+    // many dependencies one WP lists).
+    let mut counted = vec![0usize; members.len()];
     for (i, m) in members.iter().enumerate() {
-        seen.clear();
         for d in deps.get(m).into_iter().flatten() {
             if let Some(&j) = index.get(d.as_str())
                 && j != i
-                && !seen.contains(&j)
+                && counted[j] != i + 1
             {
-                seen.push(j);
+                counted[j] = i + 1;
                 indegree[i] += 1;
                 dependents[j].push(i);
             }
