@@ -10,10 +10,13 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 use spec_kitty::compiler::graph::DepMap;
 use spec_kitty::compiler::lanes::{self, Strategy, WpOwnership};
+
+#[path = "support/best.rs"]
+mod support;
+use support::best;
 
 /// A deterministic generator (a 64-bit LCG), so every run times the same graph.
 struct Lcg(u64);
@@ -55,18 +58,6 @@ fn mission(n: usize) -> (DepMap, HashMap<String, WpOwnership>) {
         );
     }
     (deps, owners)
-}
-
-/// The best of `rounds` runs of `f`.
-fn best(rounds: usize, mut f: impl FnMut()) -> Duration {
-    (0..rounds)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
 }
 
 fn main() {

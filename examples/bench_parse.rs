@@ -11,23 +11,15 @@
 
 use std::path::Path;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pest::Parser;
 use spec_kitty::compiler::tasks::frontmatter::WpFile;
 use spec_kitty::compiler::tasks::parse::{Rule, TasksParser, parse};
 
-/// The best of `rounds` runs of `f`.
-fn best(rounds: usize, mut f: impl FnMut()) -> Duration {
-    (0..rounds)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
+#[path = "support/best.rs"]
+mod support;
+use support::best;
 
 fn run(dir: &Path, rounds: usize) -> Result<(), String> {
     let tasks = std::fs::read_to_string(dir.join("tasks.md")).map_err(|e| e.to_string())?;

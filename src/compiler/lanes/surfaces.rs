@@ -41,42 +41,35 @@ pub fn surface_tags(body: &str) -> Vec<&'static str> {
         lower: AhoCorasick,
         ascii_any_case: AhoCorasick,
     }
-    static WORDS: LazyLock<Option<Words>> = LazyLock::new(|| {
+    static WORDS: LazyLock<Words> = LazyLock::new(|| {
         let (words, tags): (Vec<&str>, Vec<usize>) = SURFACES
             .iter()
             .enumerate()
             .flat_map(|(t, (_, words))| words.iter().map(move |w| (*w, t)))
             .unzip();
-        Some(Words {
-            lower: AhoCorasick::new(&words).ok()?,
-            ascii_any_case: AhoCorasick::builder()
-                .ascii_case_insensitive(true)
+        let build = |ascii_case_insensitive| {
+            AhoCorasick::builder()
+                .ascii_case_insensitive(ascii_case_insensitive)
                 .build(&words)
-                .ok()?,
+                .expect("a few constant words") // covered by the tests below
+        };
+        Words {
+            lower: build(false),
+            ascii_any_case: build(true),
             tags,
-        })
+        }
     });
+    let words = &*WORDS;
     let mut found = [false; SURFACES.len()];
-    match &*WORDS {
-        Some(w) => {
-            let mut mark = |searcher: &AhoCorasick, text: &str| {
-                for m in searcher.find_overlapping_iter(text) {
-                    found[w.tags[m.pattern().as_usize()]] = true;
-                }
-            };
-            if body.is_ascii() {
-                mark(&w.ascii_any_case, body);
-            } else {
-                mark(&w.lower, &body.to_lowercase());
-            }
+    let mut mark = |searcher: &AhoCorasick, text: &str| {
+        for m in searcher.find_overlapping_iter(text) {
+            found[words.tags[m.pattern().as_usize()]] = true;
         }
-        // Not reached (a few short words always build); searching word by word is the same.
-        None => {
-            let lower = body.to_lowercase();
-            for (t, (_, words)) in SURFACES.iter().enumerate() {
-                found[t] = words.iter().any(|w| lower.contains(w));
-            }
-        }
+    };
+    if body.is_ascii() {
+        mark(&words.ascii_any_case, body);
+    } else {
+        mark(&words.lower, &body.to_lowercase());
     }
     SURFACES
         .iter()
