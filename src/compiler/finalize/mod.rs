@@ -305,8 +305,9 @@ pub(crate) fn analyze(
     loaded.warnings.extend(warnings);
     let refs_by_wp: HashMap<&str, &Vec<String>> =
         refs.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let target = plan::Target::new(branch);
     let plans: Vec<WpPlan> = par::map(&loaded.wps, par::LARGE, |wp| {
-        plan::wp(wp, &resolution, &refs_by_wp, branch, &loaded.slug)
+        plan::wp(wp, &resolution, &refs_by_wp, &target, &loaded.slug)
     });
     Ok(Analysis {
         loaded,

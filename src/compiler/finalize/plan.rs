@@ -54,11 +54,27 @@ pub(crate) struct WpPlan {
     pub surface: String,
 }
 
+/// The branch every WP is planned for, and the `branch_strategy` sentence naming it (made once a
+/// run, not once a WP).
+pub(crate) struct Target<'a> {
+    pub branch: &'a str,
+    pub strategy: String,
+}
+
+impl<'a> Target<'a> {
+    pub fn new(branch: &'a str) -> Self {
+        Target {
+            branch,
+            strategy: branch_strategy(branch),
+        }
+    }
+}
+
 pub(crate) fn wp(
     wp: &Wp,
     res: &Resolution,
     refs: &HashMap<&str, &Vec<String>>,
-    branch: &str,
+    target: &Target,
     slug: &str,
 ) -> WpPlan {
     let meta = &wp.file.meta;
@@ -66,40 +82,38 @@ pub(crate) fn wp(
     let preserved = res.preserved.contains(&wp.id);
     // Dependencies: the resolved list; a WP outside the map keeps its frontmatter list when the
     // map came from tasks.md, and gets [] when it came from wps.yaml (as 3.1.1 wrote).
-    let deps = match res.map.get(&wp.id) {
-        Some(d) => d.clone(),
-        None if res.outside_keeps_frontmatter => meta.dependencies.clone().unwrap_or_default(),
-        None => Vec::new(),
+    let deps: &[String] = match res.map.get(&wp.id) {
+        Some(d) => d,
+        None if res.outside_keeps_frontmatter => meta.dependencies.as_deref().unwrap_or_default(),
+        None => &[],
     };
-    if !wp.file.raw_has_dependencies || meta.dependencies.as_ref() != Some(&deps) {
-        changes.push(("dependencies", FmValue::List(deps)));
+    if !wp.file.raw_has_dependencies || meta.dependencies.as_deref() != Some(deps) {
+        changes.push(("dependencies", FmValue::List(deps.to_vec())));
     }
-    let my_refs = refs
-        .get(wp.id.as_str())
-        .map(|v| (*v).clone())
-        .unwrap_or_default();
-    if !wp.file.raw_has_requirement_refs || meta.requirement_refs.as_ref() != Some(&my_refs) {
-        changes.push(("requirement_refs", FmValue::List(my_refs)));
+    let my_refs: &[String] = refs.get(wp.id.as_str()).map_or(&[], |v| v.as_slice());
+    if !wp.file.raw_has_requirement_refs || meta.requirement_refs.as_deref() != Some(my_refs) {
+        changes.push(("requirement_refs", FmValue::List(my_refs.to_vec())));
     }
+    // The branch fields: allocated only when they change (re-runs and `--check` change none).
     for (key, current, want) in [
         (
             "planning_base_branch",
             &meta.planning_base_branch,
-            branch.to_owned(),
+            target.branch,
         ),
         (
             "merge_target_branch",
             &meta.merge_target_branch,
-            branch.to_owned(),
+            target.branch,
         ),
         (
             "branch_strategy",
             &meta.branch_strategy,
-            branch_strategy(branch),
+            target.strategy.as_str(),
         ),
     ] {
-        if current.as_deref() != Some(want.as_str()) {
-            changes.push((key, FmValue::Str(want)));
+        if current.as_deref() != Some(want) {
+            changes.push((key, FmValue::Str(want.to_owned())));
         }
     }
     // Ownership: when the mode or the globs are missing, 3.1.1 inferred a whole manifest from the
