@@ -59,14 +59,29 @@ pub fn stdout_text(text: &str) {
     let _ = out.write_all(text.as_bytes());
 }
 
-/// [`render`], without the warnings when `quiet`.
+/// Renders diagnostics for a terminal when stdout is one, without the warnings when `quiet`.
 pub fn render_quiet(diags: &[Diag], quiet: bool) -> String {
     render_with(diags, std::io::stdout().is_terminal(), quiet)
 }
 
 /// Warnings shown as one block with a line each rather than a report each: many of them are
-/// normal (a glob for files a WP will create), and one report each would bury the errors.
-const COMPACT: [&str; 1] = [spec_kitty::compiler::ownership::GLOB_MATCHES_NOTHING];
+/// normal (a glob for files a WP will create), and one report each would bury the errors. Each
+/// kind with its block's headline for a number of them.
+const COMPACT: [(&str, Headline); 1] = [(
+    spec_kitty::compiler::ownership::GLOB_MATCHES_NOTHING,
+    globs_matching_nothing,
+)];
+
+/// A compact block's headline for its number of warnings.
+type Headline = fn(usize) -> String;
+
+fn globs_matching_nothing(n: usize) -> String {
+    format!(
+        "{n} owned_files glob{} match{} no file yet (normal for files a WP will create; check the others)",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "es" } else { "" },
+    )
+}
 
 /// Renders diagnostics: errors first, then warnings (none with `quiet`), the compact kinds last as
 /// one block each.
@@ -78,7 +93,7 @@ fn render_with(diags: &[Diag], terminal: bool, quiet: bool) -> String {
     let full = diags.iter().filter(is_error).chain(
         diags
             .iter()
-            .filter(|d| !quiet && !is_error(d) && !COMPACT.contains(&d.code)),
+            .filter(|d| !quiet && !is_error(d) && !COMPACT.iter().any(|(c, _)| *c == d.code)),
     );
     for d in full {
         if handler.render_report(&mut s, d).is_err() {
@@ -91,7 +106,7 @@ fn render_with(diags: &[Diag], terminal: bool, quiet: bool) -> String {
     if quiet {
         return s;
     }
-    for code in COMPACT {
+    for (code, headline) in COMPACT {
         let group: Vec<&Diag> = diags
             .iter()
             .filter(|d| d.code == code && !is_error(d))
@@ -99,12 +114,7 @@ fn render_with(diags: &[Diag], terminal: bool, quiet: bool) -> String {
         if group.is_empty() {
             continue;
         }
-        s.push_str(&format!(
-            "⚠ {code}: {} owned_files glob{} match{} no file yet (normal for files a WP will create; check the others)\n",
-            group.len(),
-            if group.len() == 1 { "" } else { "s" },
-            if group.len() == 1 { "es" } else { "" },
-        ));
+        s.push_str(&format!("⚠ {code}: {}\n", headline(group.len())));
         for d in group {
             let place = d.source.as_ref().zip(d.labels.first()).map(|(src, l)| {
                 let (line, col) = src.line_col(l.offset);

@@ -14,8 +14,13 @@ use petgraph::graph::{DiGraph, NodeIndex};
 /// WP ids ordered as 3.1.1 sorted them for two-digit ids, and numerically beyond (`WP99` <
 /// `WP100`).
 pub fn wp_cmp(a: &str, b: &str) -> Ordering {
-    let num = |s: &str| s.strip_prefix("WP").map(str::len).unwrap_or(0);
-    num(a).cmp(&num(b)).then_with(|| a.cmp(b))
+    wp_sort_key(a).cmp(&wp_sort_key(b))
+}
+
+/// What [`wp_cmp`] compares: the length of the id after `WP` (0 for an id without it), then the
+/// id.
+pub fn wp_sort_key(id: &str) -> (usize, &str) {
+    (id.strip_prefix("WP").map_or(0, str::len), id)
 }
 
 /// Sorts WP ids with [`wp_cmp`].

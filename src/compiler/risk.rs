@@ -122,11 +122,7 @@ impl RiskReport {
 /// Here each lane's facts are worked out once, and only the pairs that share something (a
 /// parent directory, a test file, or a module one names and the other owns) are scored: every
 /// other pair scores 0, so `overall` and the printed lines are 3.1.1's.
-pub fn assess(
-    plan: &LanePlan,
-    bodies: &HashMap<String, String>,
-    policy: &RiskPolicy,
-) -> RiskReport {
+pub fn assess(plan: &LanePlan, bodies: &HashMap<&str, &str>, policy: &RiskPolicy) -> RiskReport {
     // Parallel groups in order of first appearance, lanes in plan order within each.
     let mut groups: Vec<Vec<&Lane>> = Vec::new();
     let mut group_of: HashMap<u64, usize> = HashMap::new();
@@ -163,11 +159,11 @@ struct LaneFacts<'a> {
 }
 
 impl<'a> LaneFacts<'a> {
-    fn new(lane: &'a Lane, bodies: &HashMap<String, String>) -> Self {
+    fn new(lane: &'a Lane, bodies: &HashMap<&str, &str>) -> Self {
         let body = lane
             .wp_ids
             .iter()
-            .map(|w| bodies.get(w).map_or("", String::as_str))
+            .map(|w| bodies.get(w.as_str()).copied().unwrap_or_default())
             .collect::<Vec<_>>()
             .join(" ");
         let tests = test_refs(lane, &body);
@@ -380,12 +376,9 @@ mod tests {
             collapse: Some(vec![]),
             independent_collapsed: 0,
         };
-        let bodies: HashMap<String, String> = [
-            (
-                "WP01".to_string(),
-                "uses core.models and tests/test_shared.py".to_string(),
-            ),
-            ("WP02".to_string(), "also tests/test_shared.py".to_string()),
+        let bodies: HashMap<&str, &str> = [
+            ("WP01", "uses core.models and tests/test_shared.py"),
+            ("WP02", "also tests/test_shared.py"),
         ]
         .into_iter()
         .collect();
@@ -406,7 +399,7 @@ mod tests {
     }
 
     /// Every pair scored, as 3.1.1 did it.
-    fn all_pairs(plan: &LanePlan, bodies: &HashMap<String, String>) -> Vec<PairRisk> {
+    fn all_pairs(plan: &LanePlan, bodies: &HashMap<&str, &str>) -> Vec<PairRisk> {
         let facts: Vec<LaneFacts<'_>> = plan
             .lanes
             .iter()
@@ -459,10 +452,11 @@ mod tests {
                 collapse: Some(vec![]),
                 independent_collapsed: 0,
             };
-            let bodies: HashMap<String, String> = lanes
+            let ids: Vec<String> = (0..lanes.len()).map(|i| format!("WP{i:02}")).collect();
+            let bodies: HashMap<&str, &str> = lanes
                 .iter()
-                .enumerate()
-                .map(|(i, (_, body, _))| (format!("WP{i:02}"), body.clone()))
+                .zip(&ids)
+                .map(|((_, body, _), id)| (id.as_str(), body.as_str()))
                 .collect();
             let want: Vec<PairRisk> = all_pairs(&plan, &bodies)
                 .into_iter()

@@ -1,6 +1,9 @@
-//! An order-preserving parallel map for per-item work on large inputs (reading and parsing WP
-//! files, planning each WP): the same results, in the same order, as a sequential map. And
-//! [`join`], for two independent stages of a large mission (validation and the status bootstrap).
+//! Spreading a large mission's work over the cores, with the same results as running it in order:
+//! [`map`], an order-preserving parallel map for per-item work (reading and parsing WP files,
+//! planning each WP); [`join`] and [`beside`], for two independent pieces of work (validation and
+//! the status bootstrap, ownership warnings and lanes, diagnostics and JSON output; tasks.md's parse
+//! and the WP files); [`drop_later`] and [`Leftovers`], for freeing a large analysis off the
+//! caller's path or not at all when the process exits next.
 //!
 //! Items go to the threads in small batches from a shared counter, so a thread that finishes early
 //! (or starts late) takes more; the calling thread works too. Below `min_items` the map runs on the
@@ -66,7 +69,19 @@ pub fn join<A, B: Send>(
     a: impl FnOnce() -> A,
     b: impl FnOnce() -> B + Send,
 ) -> (A, B) {
-    if !spread || cores() < 2 {
+    beside(spread && cores() >= 2, a, b)
+}
+
+/// `(a(), b())`, with `b` on a thread of its own when `spread`, without asking how many cores
+/// there are: for work worth a thread even on one core (parsing tasks.md while the WP files are
+/// read, which wait on the disk), in runs too small for [`join`]'s question, which reads cgroup
+/// files, to pay for itself.
+pub fn beside<A, B: Send>(
+    spread: bool,
+    a: impl FnOnce() -> A,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if !spread {
         let first = a();
         return (first, b());
     }

@@ -264,6 +264,17 @@ pub fn json_strings(items: &[String]) -> Value {
     Value::Array(items.iter().cloned().map(Value::String).collect())
 }
 
+/// Named lists of strings as a JSON object, in the order given (a dependency map, requirement
+/// refs by WP).
+pub fn json_lists<'a>(lists: impl IntoIterator<Item = (&'a String, &'a Vec<String>)>) -> Value {
+    Value::Object(
+        lists
+            .into_iter()
+            .map(|(k, v)| (k.clone(), json_strings(v)))
+            .collect(),
+    )
+}
+
 /// Renders a list of strings as Python's `repr` does: `['WP01', 'WP02']`.
 pub fn py_list<S: AsRef<str>>(items: &[S]) -> String {
     let inner: Vec<String> = items.iter().map(|s| py_str(s.as_ref())).collect();

@@ -15,7 +15,7 @@ use crate::compiler::ownership::{
     RepoFs, find_overlaps, overlap_message, repo_glob_matches, surface_error,
 };
 use crate::support::diagnostics::{Diag, Failure};
-use crate::support::util::{json_strings, py_list};
+use crate::support::util::{json_lists, json_strings, py_list};
 
 fn failure(diags: Vec<Diag>, payload: Map<String, Value>) -> Failure {
     Failure {
@@ -239,13 +239,10 @@ pub(crate) fn requirement_mapping(
         "unmapped_functional_requirements".into(),
         json_strings(&unmapped),
     );
-    payload.insert(
-        "dependencies_parsed".into(),
-        super::report::map_json(parsed),
-    );
+    payload.insert("dependencies_parsed".into(), json_lists(parsed.iter()));
     payload.insert(
         "requirement_refs_parsed".into(),
-        super::report::refs_json(refs),
+        json_lists(refs.iter().map(|(k, v)| (k, v))),
     );
 
     let mut diags = Vec::new();

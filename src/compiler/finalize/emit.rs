@@ -1,4 +1,4 @@
-//! Stage 6, emit: the only stage that changes anything. Git must be usable first; then every
+//! The emit stage: the only stage that changes anything. Git must be usable first; then every
 //! planned file is written (all or none), the bootstrap events are appended under the status
 //! lock, and the planning files are committed under the repository's commit lock. From the first
 //! write to the commit an interrupt waits.

@@ -38,14 +38,16 @@ pub(crate) fn risk(
     let Some(plan) = lanes else {
         return Ok(None);
     };
-    let bodies: HashMap<String, String> = loaded
+    let bodies: HashMap<&str, &str> = loaded
         .wps
         .iter()
-        .map(|w| (w.id.clone(), w.file.body().to_owned()))
+        .map(|w| (w.id.as_str(), w.file.body()))
         .collect();
     let policy = risk::load_policy(root);
     let report = risk::assess(plan, &bodies, &policy);
     if policy.mode == "block" && report.exceeds() {
+        // 3.1.1's error text, word for word. Its `--force` did not exist; ours re-plans started WPs
+        // and does not lift this policy, so the diagnostic's help says what does.
         let message = format!(
             "Parallelization risk {:.2} exceeds threshold {:.2}. Use --force to override.",
             report.overall, report.threshold

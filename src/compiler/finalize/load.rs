@@ -1,4 +1,4 @@
-//! Stage 1, load: every input file read once (spec.md, wps.yaml, tasks.md, each WP file, the lane
+//! The load stage: every input file read once (spec.md, wps.yaml, tasks.md, each WP file, the lane
 //! strategy). WP files are parsed as they are read, spread over the cores for large missions.
 //! Failures here are 3.1.1's early ones: no tasks/, no spec.md, a file that is not UTF-8, a bad
 //! wps.yaml.
@@ -15,6 +15,15 @@ use crate::project::{MissionRef, rel_path};
 use crate::support::diagnostics::{Diag, Failure, Source};
 use crate::support::par;
 use crate::support::utf8::{self, ReadError};
+
+/// tasks.md's size from which its parse runs on a thread of its own, beside the reading of the WP
+/// files: the grammar reads about 20 MB/s, so 1 KiB takes about what starting a thread costs
+/// (tens of microseconds); a 30-WP mission's tasks.md is a few KiB.
+const PARSE_BESIDE_READING: usize = 1024;
+
+/// The number of WP files from which they are read on every core: reading and parsing one costs
+/// about 20 µs, so fewer do not pay for the threads.
+const READ_IN_PARALLEL: usize = 64;
 
 /// A readable WP file with the id its file name gives.
 #[derive(Debug)]
@@ -118,18 +127,23 @@ pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure>
         }
         Err(_) => None,
     };
-    // tasks.md is parsed on a thread of its own while the WP files are read.
-    let (doc, names_read) = std::thread::scope(|scope| {
-        let parser = scope.spawn(|| parse::tasks_doc(tasks_md.as_ref()));
-        let names_read = read_wp_files(root, &tasks_dir);
-        let doc = parser
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e));
-        (doc, names_read)
-    });
-    // A tasks.md the grammar cannot read is reported first, as when it was parsed first.
+    // tasks.md is parsed beside the listing and reading of the WP files when its parse pays for a
+    // thread.
+    let (listed_and_read, doc) = par::beside(
+        tasks_md
+            .as_ref()
+            .is_some_and(|t| t.text.len() >= PARSE_BESIDE_READING),
+        || {
+            wp_file_names(&tasks_dir).map(|names| {
+                let read = read_wp_files(root, &tasks_dir, &names);
+                (names, read)
+            })
+        },
+        || parse::tasks_doc(tasks_md.as_ref()),
+    );
+    // A tasks.md the grammar cannot read is reported before anything about the WP files.
     let doc = doc?;
-    let (names, read) = names_read?;
+    let (names, read) = listed_and_read?;
     let mut wps = Vec::with_capacity(names.len());
     let mut file_ids = Vec::with_capacity(names.len());
     let mut bootstrap_ids = Vec::with_capacity(names.len());
@@ -177,9 +191,9 @@ pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure>
     })
 }
 
-/// The WP prompt files in `tasks/`, sorted by name, each read and parsed.
-fn read_wp_files(root: &Path, tasks_dir: &Path) -> Result<(Vec<String>, Vec<ReadFile>), Failure> {
-    // WP files: names `WP` + two or more digits, then `-`, `_`, `.` or the end; sorted by name.
+/// The WP prompt files in `tasks/`: names `WP` + two or more digits, then `-`, `_`, `.` or the
+/// end; sorted by name.
+fn wp_file_names(tasks_dir: &Path) -> Result<Vec<String>, Failure> {
     let mut names: Vec<String> = std::fs::read_dir(tasks_dir)
         .map_err(|e| {
             Failure::simple(crate::support::diagnostics::io_error(
@@ -192,8 +206,12 @@ fn read_wp_files(root: &Path, tasks_dir: &Path) -> Result<(Vec<String>, Vec<Read
         .filter(|n| n.starts_with("WP") && n.ends_with(".md"))
         .collect();
     names.sort();
-    // Reading and parsing the WP files is independent per file: large missions spread it over
-    // the cores (the one that parsed tasks.md takes its share when it is done).
+    Ok(names)
+}
+
+/// Each WP prompt file read and parsed, in the order of `names`. The files are independent: many
+/// are spread over the cores.
+fn read_wp_files(root: &Path, tasks_dir: &Path, names: &[String]) -> Vec<ReadFile> {
     let tasks_display = rel_path(root, tasks_dir);
     let read_one = |name: &String| {
         let path = tasks_dir.join(name);
@@ -222,8 +240,7 @@ fn read_wp_files(root: &Path, tasks_dir: &Path) -> Result<(Vec<String>, Vec<Read
         };
         (path, read)
     };
-    let read: Vec<ReadFile> = par::map(&names, 64, read_one);
-    Ok((names, read))
+    par::map(names, READ_IN_PARALLEL, read_one)
 }
 
 /// `.kittify/config.yaml` `lanes: {strategy: collapse|fan-in}`; `collapse` when unset.

@@ -1,14 +1,16 @@
 //! `spec-kitty agent mission finalize-tasks`: the manifest compiler.
 //!
-//! [`finalize`] reads as its stages, one file each:
+//! The stages run in order, one file each: [`finalize`] reads meta.json, `analyze` runs load to
+//! plan (per WP), `decide` the rest.
 //!
 //! | stage | file | in → out |
 //! |---|---|---|
 //! | meta.json | `meta.rs` | mission dir → `meta::Meta` (read first, as 3.1.1 did) |
 //! | load | `load.rs` | mission → `load::Loaded` (every file read once) |
-//! | parse | `parse.rs` | tasks.md → AST; mission → declared dependency map |
-//! | resolve | `resolve.rs` | declared map + frontmatter → `resolve::Resolution`, requirement refs |
-//! | plan (per WP) | `plan.rs` | WP + resolution → `plan::WpPlan` |
+//! | parse | `parse.rs` | tasks.md → AST (run by load, beside reading the WP files) |
+//! | resolve | `resolve.rs` | `load::Loaded` → declared dependency map; it + frontmatter → `resolve::Resolution`, requirement refs |
+//! | branch | `branch.rs` | repository + meta.json → the branch planned for, its `branch_strategy` |
+//! | plan (per WP) | `plan.rs` | WP + resolution + refs + `plan::Target` → `plan::WpPlan` |
 //! | validate | `validate.rs` (+ `checks.rs`) | everything above → `validate::Validated` (ownership, lanes) |
 //! | bootstrap | `bootstrap.rs` | status log → `bootstrap::Bootstrap` |
 //! | plan (files) | `plan.rs` | plans + lanes → the files to write |
@@ -173,7 +175,7 @@ fn decide(
         loaded.lane_strategy = strategy;
     }
     // Validation and the status bootstrap only read the mission: a large one has them worked out
-    // side by side (unless reading the log could block: then it waits for validation, as before),
+    // side by side (unless reading the log could block: then it waits until validation is done),
     // and the bootstrap's core then previews a --validate-only report's file changes. Failures
     // are reported in the order the stages run.
     let previewing = opts.validate_only && !opts.check;
@@ -294,7 +296,7 @@ pub(crate) fn analyze(
             if let Some(src) = &loaded.tasks_md {
                 warnings.extend(crate::compiler::tasks::phrasing::warnings(src));
             }
-            let parsed = parse::declared(&loaded);
+            let parsed = resolve::declared(&loaded);
             // 3.1.1's precedence, with kept frontmatter lists used for validation and lanes too
             // (a deliberate difference).
             let resolution = resolve::resolve(&loaded, &parsed);

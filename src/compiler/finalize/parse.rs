@@ -1,13 +1,7 @@
-//! Stage 2, parse: tasks.md into its AST (the pest grammar in `compiler::tasks`), and the
-//! dependency map the mission declares: wps.yaml's when present, else tasks.md's sections, in
-//! their order (3.1.1 reported disagreements in that order). A later section for the same WP
-//! replaces an earlier one, as 3.1.1's dict did.
-//!
-//! WP frontmatter is parsed by the load stage as each file is read (one pass per file, spread over
-//! the cores), so this stage only sees tasks.md.
+//! The parse stage: tasks.md into its AST (the pest grammar in `compiler::tasks`). The load stage
+//! runs it, beside reading the WP files (whose frontmatter it parses as each file is read), so
+//! this stage sees tasks.md alone; the dependency map the AST declares is the resolve stage's.
 
-use super::load::Loaded;
-use crate::compiler::graph::DepMap;
 use crate::compiler::tasks::ast::TasksDoc;
 use crate::compiler::tasks::parse;
 use crate::support::diagnostics::{Diag, Failure, Source};
@@ -24,18 +18,4 @@ pub(crate) fn tasks_doc(tasks_md: Option<&Source>) -> Result<TasksDoc, Failure> 
                 .with_help("this is a bug in spec-kitty's grammar; please report it with the file"),
         )
     })
-}
-
-/// The dependency map as the mission declares it: wps.yaml is authoritative when present.
-pub(crate) fn declared(loaded: &Loaded) -> DepMap {
-    match &loaded.wps_yaml {
-        Some(m) => m.dependency_map(),
-        None => {
-            let mut map = DepMap::default();
-            for s in &loaded.doc.sections {
-                map.insert(s.id.clone(), s.dependency_ids());
-            }
-            map
-        }
-    }
 }

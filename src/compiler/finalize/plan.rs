@@ -1,4 +1,4 @@
-//! Stage 5, plan: what each WP file's frontmatter becomes, and every file the run would write
+//! The plan stage: what each WP file's frontmatter becomes, and every file the run would write
 //! (WP files, tasks.md regenerated from wps.yaml, lanes.json). Nothing is written here.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -301,8 +301,7 @@ pub(crate) fn writes(
     }
     if let Some(m) = &loaded.wps_yaml {
         let text = m.tasks_md(&loaded.slug);
-        let current = loaded.tasks_md.as_ref().map(|s| s.text.to_string());
-        if current.as_deref() != Some(text.as_str()) {
+        if loaded.tasks_md.as_ref().map(|s| &*s.text) != Some(text.as_str()) {
             writes.push((loaded.dir.join("tasks.md"), text));
         }
     }

@@ -1,4 +1,4 @@
-//! Stage 7, report: 3.1.1's JSON payloads (keys in its order) and human lines for a run, a
+//! The report stage: 3.1.1's JSON payloads (keys in its order) and human lines for a run, a
 //! `--validate-only` run and the `--check` drift gate.
 
 use std::collections::HashMap;
@@ -20,7 +20,7 @@ use crate::compiler::status;
 use crate::project::rel_path;
 use crate::support::diagnostics::Diag;
 use crate::support::par;
-use crate::support::util::json_strings;
+use crate::support::util::{json_lists, json_strings};
 
 fn lanes_summary(plan: Option<&LanePlan>, preview_short: bool) -> Value {
     match plan {
@@ -30,22 +30,6 @@ fn lanes_summary(plan: Option<&LanePlan>, preview_short: bool) -> Value {
             serde_json::json!({"computed": false, "count": 0, "lane_ids": [], "planning_artifact_wps": [], "collapse_report": null})
         }
     }
-}
-
-pub(crate) fn map_json(map: &DepMap) -> Value {
-    Value::Object(
-        map.iter()
-            .map(|(k, v)| (k.clone(), json_strings(v)))
-            .collect(),
-    )
-}
-
-pub(crate) fn refs_json(refs: &[(String, Vec<String>)]) -> Value {
-    Value::Object(
-        refs.iter()
-            .map(|(k, v)| (k.clone(), json_strings(v)))
-            .collect(),
-    )
 }
 
 /// What the stages before the report established: everything a report is made of.
@@ -209,8 +193,11 @@ pub(crate) fn success(
         emitted.commit.clone().map_or(Value::Null, Value::String),
     );
     payload.insert("files_committed".into(), json_strings(&emitted.files));
-    payload.insert("dependencies_parsed".into(), map_json(o.parsed));
-    payload.insert("requirement_refs_parsed".into(), refs_json(o.refs));
+    payload.insert("dependencies_parsed".into(), json_lists(o.parsed.iter()));
+    payload.insert(
+        "requirement_refs_parsed".into(),
+        json_lists(o.refs.iter().map(|(k, v)| (k, v))),
+    );
     payload.insert("bootstrap".into(), o.bootstrap.json());
     payload.insert("lanes".into(), lanes_summary(o.lanes, false));
     payload.insert(

@@ -1,5 +1,6 @@
-//! Stage 3, resolve: each WP's effective dependency list (the declared one, or its frontmatter's
-//! when tasks.md declares none) and its requirement refs, as 3.1.1 collected them.
+//! The resolve stage: the dependency map the mission declares (wps.yaml's, else tasks.md's
+//! sections), each WP's effective dependency list (the declared one, or its frontmatter's when
+//! tasks.md declares none) and its requirement refs, as 3.1.1 collected them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -30,6 +31,22 @@ pub(crate) struct Resolution {
     pub outside_keeps_frontmatter: bool,
 }
 
+/// The dependency map as the mission declares it: wps.yaml is authoritative when present, else
+/// tasks.md's sections in their order (3.1.1 reported disagreements in that order). A later
+/// section for the same WP replaces an earlier one, as 3.1.1's dict did.
+pub(crate) fn declared(loaded: &Loaded) -> DepMap {
+    match &loaded.wps_yaml {
+        Some(m) => m.dependency_map(),
+        None => {
+            let mut map = DepMap::default();
+            for s in &loaded.doc.sections {
+                map.insert(s.id.clone(), s.dependency_ids());
+            }
+            map
+        }
+    }
+}
+
 pub(crate) fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
     let mut kept: HashMap<&str, Vec<String>> = HashMap::new();
     let mut conflicts = Vec::new();
@@ -38,11 +55,11 @@ pub(crate) fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
     // WP's frontmatter list, as tasks.md can (3.1.1 checked whichever map it had).
     if loaded.wps_yaml.is_none() {
         for wp in &loaded.wps {
-            let p = parsed.get(&wp.id).cloned().unwrap_or_default();
-            let e = wp.file.meta.dependencies.clone().unwrap_or_default();
-            if p.is_empty() && !e.is_empty() {
+            let declared_none = parsed.get(&wp.id).is_none_or(Vec::is_empty);
+            let own: &[String] = wp.file.meta.dependencies.as_deref().unwrap_or_default();
+            if declared_none && !own.is_empty() {
                 preserved.insert(wp.id.clone());
-                kept.insert(&wp.id, e);
+                kept.insert(&wp.id, own.to_vec());
             }
         }
     }
@@ -51,12 +68,12 @@ pub(crate) fn resolve(loaded: &Loaded, parsed: &DepMap) -> Resolution {
         let Some(wp) = loaded.wp(id) else {
             continue;
         };
-        let e = wp.file.meta.dependencies.clone().unwrap_or_default();
+        let e: &[String] = wp.file.meta.dependencies.as_deref().unwrap_or_default();
         if !p.is_empty() && !e.is_empty() {
             let (a, b): (BTreeSet<&String>, BTreeSet<&String>) =
                 (e.iter().collect(), p.iter().collect());
             if a != b {
-                conflicts.push((id.clone(), e, p.clone()));
+                conflicts.push((id.clone(), e.to_vec(), p.clone()));
             }
         }
     }

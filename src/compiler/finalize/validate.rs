@@ -1,4 +1,4 @@
-//! Stage 4, validate: every check in 3.1.1's order, stopping at the first that fails, then
+//! The validate stage: every check in 3.1.1's order, stopping at the first that fails, then
 //! ownership and lanes.
 
 use std::collections::HashMap;
@@ -29,7 +29,7 @@ pub(crate) struct Ownership {
 /// Every check in 3.1.1's order, stopping at the first that fails, then the lanes. Returns the
 /// warnings found on the way (they belong after `loaded.warnings`, on success and on failure) and
 /// the outcome. On a large mission the ownership warnings and the lanes are worked out side by side:
-/// both only read the manifests, and a failing warning check still wins, as when it ran first.
+/// both only read the manifests, and a failing warning check wins over a lane failure.
 pub(crate) fn validate(
     loaded: &Loaded,
     parsed: &DepMap,

@@ -12,7 +12,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
 
-use crate::compiler::graph::{DepMap, sort_wps, wp_cmp};
+use crate::compiler::graph::{DepMap, sort_wps, wp_cmp, wp_sort_key};
 use crate::compiler::ownership::{Overlap, PLANNING_ARTIFACT, find_overlaps};
 use crate::support::util::py_str;
 
@@ -125,7 +125,8 @@ pub struct MergeEvent {
     pub wp_a: String,
     /// The dependency (or second) WP.
     pub wp_b: String,
-    /// `dependency`, `write_scope_overlap` or `surface_heuristic`.
+    /// `dependency` or `write_scope_overlap`. (3.1.1's third rule, `surface_heuristic`, never
+    /// fires: a surface merge needs overlapping manifests, which the overlap rule joined already.)
     pub rule: &'static str,
     /// Human-readable reason.
     pub evidence: String,
@@ -408,7 +409,6 @@ fn compute_inner(
     let lane_index: HashMap<&str, usize> = lanes
         .iter()
         .enumerate()
-        .rev()
         .map(|(i, l)| (l.lane_id.as_str(), i))
         .collect();
     let lane_deps: Vec<Vec<usize>> = lanes
@@ -498,30 +498,30 @@ fn topo_order(members: &[&str], deps: &DepMap) -> Vec<String> {
     let index: HashMap<&str, usize> = members.iter().enumerate().map(|(i, m)| (*m, i)).collect();
     let mut indegree = vec![0usize; members.len()];
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); members.len()];
-    // `counted[j] == i + 1`: member i's edge from j is counted already (linear in the edges, however
-    // many dependencies one WP lists).
-    let mut counted = vec![0usize; members.len()];
+    // A dependency listed twice is one edge: `last_counted_for[j]` is the last member whose edge
+    // from j was counted (linear in the edges, however many dependencies one WP lists).
+    let mut last_counted_for: Vec<Option<usize>> = vec![None; members.len()];
     for (i, m) in members.iter().enumerate() {
         for d in deps.get(m).into_iter().flatten() {
             if let Some(&j) = index.get(d.as_str())
                 && j != i
-                && counted[j] != i + 1
+                && last_counted_for[j] != Some(i)
             {
-                counted[j] = i + 1;
+                last_counted_for[j] = Some(i);
                 indegree[i] += 1;
                 dependents[j].push(i);
             }
         }
     }
-    // Ready WPs in a min-heap ordered like `wp_cmp` (shorter digit runs first, then by text).
-    let key = |i: usize| Reverse((members[i].len(), members[i], i));
-    let mut ready: BinaryHeap<Reverse<(usize, &str, usize)>> = (0..members.len())
+    // Ready WPs in a min-heap ordered by `wp_cmp` (shorter digit runs first, then by text).
+    let key = |i: usize| Reverse((wp_sort_key(members[i]), i));
+    let mut ready: BinaryHeap<Reverse<((usize, &str), usize)>> = (0..members.len())
         .filter(|&i| indegree[i] == 0)
         .map(key)
         .collect();
     let mut out: Vec<String> = Vec::with_capacity(members.len());
     let mut placed = vec![false; members.len()];
-    while let Some(Reverse((_, next, i))) = ready.pop() {
+    while let Some(Reverse(((_, next), i))) = ready.pop() {
         for &dep in &dependents[i] {
             indegree[dep] -= 1;
             if indegree[dep] == 0 {

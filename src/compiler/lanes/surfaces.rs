@@ -1,4 +1,4 @@
-//! The surfaces a WP body names (API, database, UI, ...), for the collapse report.
+//! The surfaces a WP body names (API, dashboard, tests, ...): each lane's `predicted_surfaces`.
 
 use std::sync::LazyLock;
 
