@@ -652,3 +652,43 @@ fn completions_and_the_man_page_come_from_the_command_definitions() {
         "{page}"
     );
 }
+
+/// `man --dir` writes a page for every command at every depth, each naming the release; a missing
+/// directory is an error that says how to create it, and nothing is written.
+#[test]
+fn man_dir_writes_a_page_per_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages = dir.path().join("man1");
+    let missing = crate::support::run(dir.path(), &["man", "--dir", "man1"]);
+    assert!(!missing.status.success());
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("man::no-dir") && err.contains("mkdir -p man1"),
+        "{err}"
+    );
+    assert!(!pages.exists());
+
+    std::fs::create_dir(&pages).expect("mkdir");
+    let out = crate::support::ok(dir.path(), &["man", "--dir", "man1"]);
+    let written = std::fs::read_dir(&pages).expect("read_dir").count();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("Wrote {written} man pages")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let page = std::fs::read_to_string(pages.join("spec-kitty-agent-mission-finalize-tasks.1"))
+        .expect("the finalize-tasks page");
+    assert!(
+        page.contains(".TH spec-kitty-agent-mission-finalize-tasks 1")
+            && page.contains(concat!("spec-kitty ", env!("CARGO_PKG_VERSION"))),
+        "{page}"
+    );
+    for name in [
+        "spec-kitty.1",
+        "spec-kitty-merge.1",
+        "spec-kitty-auth-login.1",
+    ] {
+        assert!(pages.join(name).is_file(), "{name}");
+    }
+    assert!(!pages.join("spec-kitty-help.1").exists());
+}
