@@ -166,12 +166,16 @@ pub fn diagnostics_quiet(diags: &[Diag], quiet: bool) {
     let _ = write!(std::io::stderr().lock(), "{text}");
 }
 
+/// From this many diagnostics (a large mission's warnings), rendering them pays for a thread of its
+/// own beside the JSON.
+const MANY_DIAGNOSTICS: usize = 256;
+
 /// The diagnostics on stderr, then a JSON object with `spec_kitty_version` on stdout. A large
 /// report (thousands of warnings, a payload of megabytes) is rendered on two cores at once, and
 /// is not freed: the process is about to exit, which frees it at once.
 pub fn diagnostics_and_json(diags: Vec<Diag>, quiet: bool, map: Map<String, Value>) {
     let terminal = std::io::stderr().is_terminal();
-    let many = diags.len() >= spec_kitty::support::par::LARGE;
+    let many = diags.len() >= MANY_DIAGNOSTICS;
     let (text, (json, value)) = spec_kitty::support::par::join(
         many,
         || render_with(&diags, terminal, quiet),
@@ -185,7 +189,7 @@ pub fn diagnostics_and_json(diags: Vec<Diag>, quiet: bool, map: Map<String, Valu
     // Freeing a megabyte payload's tree (tens of thousands of allocations) costs tens of
     // milliseconds that change nothing.
     if many || json.len() >= 1 << 20 {
-        std::mem::forget((diags, value, text, json));
+        spec_kitty::support::par::Leftovers::new((diags, value, text, json)).leave();
     }
 }
 

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::compiler::finalize::{self, Analysis};
 use crate::compiler::graph::{DepMap, sort_wps, wp_cmp};
 use crate::compiler::lanes::{LanePlan, MergeEvent, PLANNING_LANE, Strategy, max_parallel};
+use crate::compiler::lanes_manifest::lane_branch;
 use crate::project::MissionRef;
 use crate::support::diagnostics::{Diag, Failure};
 
@@ -291,7 +292,7 @@ impl LaneReport {
                     "lane_id": l.lane_id,
                     "wp_ids": l.wp_ids,
                     "workspace": self.workspace(&l.lane_id),
-                    "branch": if l.lane_id == PLANNING_LANE { Value::Null } else { Value::String(format!("kitty/mission-{}-{}", self.slug, l.lane_id)) },
+                    "branch": if l.lane_id == PLANNING_LANE { Value::Null } else { Value::String(lane_branch(&self.slug, &l.lane_id)) },
                     "write_scope": l.write_scope,
                     "depends_on_lanes": l.depends_on_lanes,
                     "parallel_group": l.parallel_group,

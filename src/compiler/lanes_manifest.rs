@@ -7,6 +7,20 @@ use serde::Deserialize;
 
 use crate::support::diagnostics::{Diag, Failure};
 
+/// What every mission branch starts with: `kitty/mission-<slug>`, and its lanes'
+/// `kitty/mission-<slug>-<lane>`.
+pub const MISSION_BRANCH_PREFIX: &str = "kitty/mission-";
+
+/// `kitty/mission-<slug>`: the branch the lanes merge into before the mission lands on its target.
+pub fn mission_branch(slug: &str) -> String {
+    format!("{MISSION_BRANCH_PREFIX}{slug}")
+}
+
+/// `kitty/mission-<slug>-<lane>`: the branch of a lane's worktree.
+pub fn lane_branch(slug: &str, lane_id: &str) -> String {
+    format!("{MISSION_BRANCH_PREFIX}{slug}-{lane_id}")
+}
+
 /// `lanes.json` as the runtime reads it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct LanesManifest {

@@ -5,8 +5,8 @@
 //! finalize.
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::Path;
 
+use crate::project::config::Config;
 use crate::support::pattern::Pattern;
 
 use crate::compiler::lanes::{Lane, LanePlan};
@@ -29,15 +29,9 @@ impl Default for RiskPolicy {
     }
 }
 
-/// Reads the policy; a missing or unreadable file or section gives the defaults, as in 3.1.1.
-pub fn load_policy(root: &Path) -> RiskPolicy {
-    let Ok(text) = std::fs::read_to_string(root.join(".kittify/config.yaml")) else {
-        return RiskPolicy::default();
-    };
-    let Ok(value) = yaml_serde::from_str::<yaml_serde::Value>(&text) else {
-        return RiskPolicy::default();
-    };
-    let Some(risk) = value.get("policy").and_then(|p| p.get("risk")) else {
+/// The policy; a missing or unreadable file or section gives the defaults, as in 3.1.1.
+pub fn policy(config: &Config) -> RiskPolicy {
+    let Some(risk) = config.get("policy", "risk") else {
         return RiskPolicy::default();
     };
     let mode = match risk.get("mode").and_then(yaml_serde::Value::as_str) {

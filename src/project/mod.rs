@@ -6,6 +6,7 @@
 //! mission, that one is used. Anything else is 3.1.1's `FEATURE_CONTEXT_UNRESOLVED` error.
 
 pub mod agents;
+pub mod config;
 pub mod init;
 pub mod mission_create;
 

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::compiler::lanes_manifest::mission_branch;
 use crate::project::{MissionRef, rel_path};
 use crate::runtime::workspace::Workspace;
 use crate::runtime::wp_meta::owned_globs;
@@ -65,8 +66,7 @@ fn recorded_start(root: &Path, slug: &str, wp: &str, head: &str) -> Option<Strin
 pub fn commits_since_start(root: &Path, slug: &str, wp: &str, workspace: &Path) -> Option<usize> {
     let head = git::run(workspace, &["rev-parse", "HEAD"]).ok()?;
     let head = head.trim();
-    let base =
-        recorded_start(root, slug, wp, head).unwrap_or_else(|| format!("kitty/mission-{slug}"));
+    let base = recorded_start(root, slug, wp, head).unwrap_or_else(|| mission_branch(slug));
     git::run(
         workspace,
         &["rev-list", "--count", &format!("{base}..{head}")],

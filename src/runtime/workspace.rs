@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::compiler::lanes::PLANNING_LANE;
-use crate::compiler::lanes_manifest::LanesManifest;
+use crate::compiler::lanes_manifest::{LanesManifest, lane_branch};
 use crate::support::diagnostics::{Diag, Failure};
 
 /// Where a workspace lives.
@@ -82,7 +82,7 @@ pub fn resolve_workspace(
     } else {
         (
             root.join(".worktrees").join(&name),
-            Some(format!("kitty/mission-{slug}-{}", lane.lane_id)),
+            Some(lane_branch(slug, &lane.lane_id)),
             WorkspaceKind::LaneWorktree,
         )
     };

@@ -66,10 +66,7 @@ fn at_dependency(
             };
         }
     } else if let Some(w) = wp(loaded, wp_id) {
-        let span = w
-            .file
-            .key_span("dependencies")
-            .unwrap_or(w.file.yaml.clone());
+        let span = w.file.key_or_frontmatter_span("dependencies");
         let related = Diag::error(
             "related",
             format!("{wp_id} depends on {dep} (in its frontmatter)"),
@@ -266,10 +263,7 @@ pub(crate) fn requirement_mapping(
         )
         .with_help("fix the ids, or add the requirements to spec.md; none of this WP's refs count as mapped until then");
         if let Some(w) = wp(loaded, id) {
-            let span = w
-                .file
-                .key_span("requirement_refs")
-                .unwrap_or(w.file.yaml.clone());
+            let span = w.file.key_or_frontmatter_span("requirement_refs");
             d = d.at(&w.file.source, span, format!("unknown: {}", bad.join(", ")));
         }
         diags.push(d);
@@ -363,10 +357,7 @@ pub(crate) fn disagreements(loaded: &Loaded, res: &Resolution) -> Result<(), Fai
             }
         }
         if let Some(w) = wp(loaded, wp_id) {
-            let span = w
-                .file
-                .key_span("dependencies")
-                .unwrap_or(w.file.yaml.clone());
+            let span = w.file.key_or_frontmatter_span("dependencies");
             d = d.with_related(
                 Diag::error(
                     "tasks::deps::disagreement",
@@ -424,8 +415,8 @@ pub(crate) fn ownership(
         let (ga, gb) = (&oa.owned_files[o.gi], &ob.owned_files[o.gj]);
         errors.push(overlap_message(wa, ga, wb, gb));
         let (fa, fb) = (&loaded.wps[ia].file, &loaded.wps[ib].file);
-        let span_a = fa.key_span("owned_files").unwrap_or(fa.yaml.clone());
-        let span_b = fb.key_span("owned_files").unwrap_or(fb.yaml.clone());
+        let span_a = fa.key_or_frontmatter_span("owned_files");
+        let span_b = fb.key_or_frontmatter_span("owned_files");
         diags.push(
             Diag::error("ownership::overlap", format!("{wa} and {wb} both claim `{ga}` / `{gb}`"))
                 .at(&fa.source, span_a, format!("{wa} owns `{ga}`"))
@@ -503,9 +494,7 @@ pub(crate) fn zero_match_globs(
                     if let Some(w) = wp(loaded, &id) {
                         d = d.at(
                             &w.file.source,
-                            w.file
-                                .key_span("owned_files")
-                                .unwrap_or(w.file.yaml.clone()),
+                            w.file.key_or_frontmatter_span("owned_files"),
                             "here",
                         );
                     }

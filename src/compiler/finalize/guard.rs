@@ -31,7 +31,6 @@ pub(crate) fn in_flight(
 
 /// The risk report for the lanes, or the failure when the policy blocks it.
 pub(crate) fn risk(
-    root: &Path,
     loaded: &Loaded,
     lanes: Option<&LanePlan>,
 ) -> Result<Option<RiskReport>, Failure> {
@@ -43,7 +42,7 @@ pub(crate) fn risk(
         .iter()
         .map(|w| (w.id.as_str(), w.file.body()))
         .collect();
-    let policy = risk::load_policy(root);
+    let policy = risk::policy(&loaded.config);
     let report = risk::assess(plan, &bodies, &policy);
     if policy.mode == "block" && report.exceeds() {
         // 3.1.1's error text, word for word. Its `--force` did not exist; ours re-plans started WPs

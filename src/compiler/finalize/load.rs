@@ -11,6 +11,7 @@ use crate::compiler::graph::sort_wps;
 use crate::compiler::lanes;
 use crate::compiler::tasks::ast::TasksDoc;
 use crate::compiler::tasks::frontmatter::WpFile;
+use crate::project::config::{CONFIG_PATH, Config};
 use crate::project::{MissionRef, rel_path};
 use crate::support::diagnostics::{Diag, Failure, Source};
 use crate::support::par;
@@ -56,6 +57,8 @@ pub(crate) struct Loaded {
     pub index: HashMap<String, usize>,
     /// How dependencies shape lanes (`.kittify/config.yaml` `lanes.strategy`, or `--lanes`).
     pub lane_strategy: lanes::Strategy,
+    /// `.kittify/config.yaml`.
+    pub config: Config,
 }
 
 impl Loaded {
@@ -173,6 +176,7 @@ pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure>
         .enumerate()
         .map(|(i, w): (usize, &Wp)| (w.id.clone(), i))
         .collect();
+    let config = Config::read(root);
     Ok(Loaded {
         root: root.to_path_buf(),
         slug: mission.slug.clone(),
@@ -187,7 +191,8 @@ pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure>
         warnings,
         undecodable,
         index,
-        lane_strategy: configured_strategy(root)?,
+        lane_strategy: configured_strategy(root, &config)?,
+        config,
     })
 }
 
@@ -244,16 +249,8 @@ fn read_wp_files(root: &Path, tasks_dir: &Path, names: &[String]) -> Vec<ReadFil
 }
 
 /// `.kittify/config.yaml` `lanes: {strategy: collapse|fan-in}`; `collapse` when unset.
-fn configured_strategy(root: &Path) -> Result<lanes::Strategy, Failure> {
-    let path = root.join(".kittify").join("config.yaml");
-    let value = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|t| yaml_serde::from_str::<yaml_serde::Value>(&t).ok());
-    let Some(raw) = value
-        .as_ref()
-        .and_then(|v| v.get("lanes"))
-        .and_then(|l| l.get("strategy"))
-    else {
+fn configured_strategy(root: &Path, config: &Config) -> Result<lanes::Strategy, Failure> {
+    let Some(raw) = config.get("lanes", "strategy") else {
         return Ok(lanes::Strategy::default());
     };
     raw.as_str()
@@ -264,7 +261,7 @@ fn configured_strategy(root: &Path) -> Result<lanes::Strategy, Failure> {
                     "lanes::unknown-strategy",
                     format!(
                         "`lanes.strategy` in {} is {}, not a lane strategy",
-                        rel_path(root, &path),
+                        rel_path(root, &root.join(CONFIG_PATH)),
                         yaml_serde::to_string(raw).unwrap_or_default().trim()
                     ),
                 )

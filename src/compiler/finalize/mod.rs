@@ -123,8 +123,7 @@ pub fn finalize(root: &Path, mission: &MissionRef, opts: Options) -> Result<Repo
     let target = meta_target.as_deref();
     run(root, mission, opts, &branch, &meta, target, meta_warnings).map_err(|mut f| {
         // 3.1.1 printed the target branch before running any check.
-        f.preamble
-            .insert(0, format!("Branch: {branch} (target for this mission)"));
+        f.preamble.insert(0, report::branch_line(&branch));
         f
     })
 }
@@ -254,7 +253,7 @@ fn decide(
             f
         },
     )?;
-    let risk = guard::risk(root, loaded, lanes.as_ref())?;
+    let risk = guard::risk(loaded, lanes.as_ref())?;
     let emitted = emit::emit(
         root,
         loaded,

@@ -2,7 +2,7 @@
 //! (WP files, tasks.md regenerated from wps.yaml, lanes.json). Nothing is written here.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
@@ -198,13 +198,20 @@ pub(crate) fn owners_from_plans(
 }
 
 /// lanes.json text; `computed_at` is kept when nothing else changed (deliberate difference 3).
-fn lanes_text(plan: &LanePlan, slug: &str, mission_id: &str, branch: &str, path: &Path) -> String {
+/// `old_text` is the file as it is now.
+fn lanes_text(
+    plan: &LanePlan,
+    slug: &str,
+    mission_id: &str,
+    branch: &str,
+    old_text: Option<&str>,
+) -> String {
     let now = UtcTime::now().isoformat();
     let fresh = plan.manifest_json(slug, mission_id, branch, &now);
-    let Ok(old_text) = std::fs::read_to_string(path) else {
+    let Some(old_text) = old_text else {
         return fresh;
     };
-    let Ok(Value::Object(mut old)) = serde_json::from_str::<Value>(&old_text) else {
+    let Ok(Value::Object(mut old)) = serde_json::from_str::<Value>(old_text) else {
         return fresh;
     };
     let Some(Value::String(old_at)) = old.remove("computed_at") else {
@@ -307,8 +314,9 @@ pub(crate) fn writes(
     }
     let lanes_path = loaded.dir.join("lanes.json");
     if let Some(plan) = lanes {
-        let text = lanes_text(plan, &loaded.slug, mission_id, branch, &lanes_path);
-        if std::fs::read_to_string(&lanes_path).ok().as_deref() != Some(text.as_str()) {
+        let old = std::fs::read_to_string(&lanes_path).ok();
+        let text = lanes_text(plan, &loaded.slug, mission_id, branch, old.as_deref());
+        if old.as_deref() != Some(text.as_str()) {
             writes.push((lanes_path, text));
         }
     }

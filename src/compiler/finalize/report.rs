@@ -64,9 +64,14 @@ fn partition(plans: &[WpPlan]) -> (usize, Vec<String>, Vec<String>, Vec<String>)
     )
 }
 
+/// The line every run starts with, a failed one included (3.1.1 printed it before any check).
+pub(crate) fn branch_line(branch: &str) -> String {
+    format!("Branch: {branch} (target for this mission)")
+}
+
 /// The first lines of every report: the branch, and the note when it is not the mission's target.
 fn branch_lines(o: &Outcome<'_>) -> Vec<String> {
-    let mut lines = vec![format!("Branch: {} (target for this mission)", o.branch)];
+    let mut lines = vec![branch_line(o.branch)];
     lines.extend(branch_note(o.meta_target, o.branch));
     lines
 }

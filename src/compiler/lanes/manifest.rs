@@ -3,6 +3,7 @@
 use serde_json::{Map, Value};
 
 use super::LanePlan;
+use crate::compiler::lanes_manifest::mission_branch;
 use crate::support::util::{json_strings, py_json_indent};
 
 impl LanePlan {
@@ -76,10 +77,7 @@ impl LanePlan {
         m.insert("version".into(), 1.into());
         m.insert("mission_slug".into(), slug.into());
         m.insert("mission_id".into(), mission_id.into());
-        m.insert(
-            "mission_branch".into(),
-            format!("kitty/mission-{slug}").into(),
-        );
+        m.insert("mission_branch".into(), mission_branch(slug).into());
         m.insert("target_branch".into(), target_branch.into());
         m.insert(
             "lanes".into(),

@@ -1,5 +1,5 @@
-//! How wide the lane graph is (the most lanes that can run at once) and the
-//! dependency questions the runtime asks of it.
+//! How wide the lane graph is (the most lanes that can run at once, for the `lanes` report), and
+//! whether one WP depends on another (for the ownership checks and the overlap search).
 
 use std::collections::{BTreeSet, HashMap};
 

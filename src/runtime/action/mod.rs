@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+use crate::compiler::lanes_manifest::mission_branch;
 use crate::project::{MissionRef, rel_path};
 use crate::runtime::workspace::{self, Workspace, WorkspaceKind};
 use crate::support::diagnostics::{Diag, Failure};
@@ -165,7 +166,7 @@ pub fn allocate(root: &Path, mission: &MissionRef, wp: &str) -> Result<Allocated
     }
     let planning = commit_planning_artifacts(root, mission, &manifest.target_branch, wp)?;
     let mission_branch = if manifest.mission_branch.is_empty() {
-        format!("kitty/mission-{}", mission.slug)
+        mission_branch(&mission.slug)
     } else {
         manifest.mission_branch.clone()
     };

@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value, json};
 
 use crate::compiler::lanes::PLANNING_LANE;
+use crate::compiler::lanes_manifest::mission_branch;
 use crate::project::MissionRef;
 use crate::support::diagnostics::{Diag, Failure};
 use crate::support::git::{self, GitError};
@@ -242,7 +243,7 @@ pub fn abort(root: &Path, mission: &MissionRef) -> Result<Aborted, Failure> {
             restored: None,
         });
     };
-    let branch = format!("kitty/mission-{}", mission.slug);
+    let branch = mission_branch(&mission.slug);
     let mut restored = None;
     if let Some(before) = &st.mission_branch_before
         && let Some(now) = git::branch_tip(root, &branch)

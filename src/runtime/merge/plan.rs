@@ -8,6 +8,8 @@ use serde_json::{Map, Value};
 use super::target::read_json_map;
 use super::{Lane, Options, Plan, Strategy, fail};
 use crate::compiler::lanes::PLANNING_LANE;
+use crate::compiler::lanes_manifest::{MISSION_BRANCH_PREFIX, lane_branch, mission_branch};
+use crate::project::config::{CONFIG_PATH, Config};
 use crate::project::{MissionRef, rel_path};
 use crate::support::diagnostics::Failure;
 use crate::support::git;
@@ -34,7 +36,7 @@ pub fn check_location(root: &Path, cwd: &Path) -> Result<(), Failure> {
 
 /// The mission named by a lane or mission branch (`kitty/mission-<slug>[-lane-x]`).
 pub fn mission_from_branch(branch: &str) -> Option<String> {
-    let rest = branch.strip_prefix("kitty/mission-")?;
+    let rest = branch.strip_prefix(MISSION_BRANCH_PREFIX)?;
     let slug = match rest.rfind("-lane-") {
         Some(i) => &rest[..i],
         None => rest,
@@ -48,20 +50,16 @@ pub fn resolve_strategy(root: &Path, flag: Option<Strategy>) -> Result<Strategy,
     if let Some(s) = flag {
         return Ok(s);
     }
-    let path = root.join(".kittify").join("config.yaml");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        return Ok(Strategy::Squash);
-    };
-    let value: yaml_serde::Value = yaml_serde::from_str(&text).map_err(|e| {
-        fail(
+    let config = Config::read(root);
+    if let Config::Invalid(e) = &config {
+        return Err(fail(
             "merge::config-invalid",
-            format!(".kittify/config.yaml is not valid YAML: {e}"),
+            format!("{CONFIG_PATH} is not valid YAML: {e}"),
             "fix the file (or remove `merge.strategy` to use squash)",
-        )
-    })?;
-    let configured = value
-        .get("merge")
-        .and_then(|m| m.get("strategy"))
+        ));
+    }
+    let configured = config
+        .get("merge", "strategy")
         .and_then(yaml_serde::Value::as_str);
     match configured {
         None => Ok(Strategy::Squash),
@@ -137,7 +135,7 @@ pub fn plan(root: &Path, mission: &MissionRef, opts: &Options) -> Result<Plan, F
         ));
     }
     let mission_branch =
-        nonempty(manifest.get("mission_branch")).unwrap_or_else(|| format!("kitty/mission-{slug}"));
+        nonempty(manifest.get("mission_branch")).unwrap_or_else(|| mission_branch(&slug));
     let strategy = resolve_strategy(root, opts.strategy)?;
     let lanes = manifest
         .get("lanes")
@@ -163,7 +161,7 @@ pub fn plan(root: &Path, mission: &MissionRef, opts: &Options) -> Result<Plan, F
                 branch: if planning {
                     target_branch.clone()
                 } else {
-                    format!("kitty/mission-{slug}-{lane_id}")
+                    lane_branch(&slug, &lane_id)
                 },
                 worktree: (!planning)
                     .then(|| root.join(".worktrees").join(format!("{slug}-{lane_id}"))),

@@ -336,6 +336,11 @@ impl WpFile {
             .map(|b| b.key_span.clone())
     }
 
+    /// Where a diagnostic about `key` points: the key, or the whole frontmatter when it is absent.
+    pub fn key_or_frontmatter_span(&self, key: &str) -> Range<usize> {
+        self.key_span(key).unwrap_or(self.yaml.clone())
+    }
+
     /// The whole text with `changes` applied: a changed key's lines are replaced in place; a
     /// missing key is inserted after the nearest key that precedes it in `order`, or at the end.
     ///
