@@ -419,25 +419,22 @@ impl WpFile {
             };
             !raw_has && self.raw_end.is_some_and(|end| block.range.start >= end)
         };
-        // (position, kind, rank, replaced range end, new text). At one position, insertions (kind
-        // 0) come before the replacement of the block that starts there (kind 1), and insertions
-        // among themselves follow `order`; otherwise the cursor would pass an insertion point.
         let rank = |key: &str| order.iter().position(|k| *k == key).unwrap_or(order.len());
-        let mut patches: Vec<(usize, u8, usize, usize, String)> = Vec::new();
+        let mut patches: Vec<Patch> = Vec::new();
         for (key, value) in changes {
             let rendered = render(key, value, self.newline);
             if let Some(block) = self.keys.iter().find(|b| b.key == *key) {
+                let replace = |text| Patch {
+                    range: block.range.clone(),
+                    insertion: false,
+                    rank: rank(key),
+                    text,
+                };
                 if relocate(key, block) {
-                    patches.push((
-                        block.range.start,
-                        1,
-                        rank(key),
-                        block.range.end,
-                        String::new(),
-                    ));
-                    patches.push((self.yaml.start, 0, rank(key), self.yaml.start, rendered));
+                    patches.push(replace(String::new()));
+                    patches.push(Patch::insert(self.yaml.start, rank(key), rendered));
                 } else {
-                    patches.push((block.range.start, 1, rank(key), block.range.end, rendered));
+                    patches.push(replace(rendered));
                 }
                 continue;
             }
@@ -450,22 +447,45 @@ impl WpFile {
                 Some(b) => b.range.end,
                 None => self.yaml.end,
             };
-            patches.push((at, 0, idx, at, rendered));
+            patches.push(Patch::insert(at, idx, rendered));
         }
-        patches.sort_by_key(|p| (p.0, p.1, p.2));
+        // At one position, insertions come before the replacement of the block that starts there,
+        // and insertions among themselves follow `order`; otherwise the cursor would pass an
+        // insertion point.
+        patches.sort_by_key(|p| (p.range.start, !p.insertion, p.rank));
         let mut out = String::with_capacity(text.len() + 256);
         let mut cursor = 0;
-        for (start, _, _, end, new) in patches {
+        for patch in patches {
             // Blocks are disjoint and insertion points are block ends, so `start >= cursor`; the
             // guard keeps a malformed layout from ever slicing backwards.
-            if start >= cursor {
-                out.push_str(&text[cursor..start]);
+            if patch.range.start >= cursor {
+                out.push_str(&text[cursor..patch.range.start]);
             }
-            out.push_str(&new);
-            cursor = end.max(cursor);
+            out.push_str(&patch.text);
+            cursor = patch.range.end.max(cursor);
         }
         out.push_str(&text[cursor..]);
         out
+    }
+}
+
+/// One edit of [`WpFile::edited_in_place`]: `range` of the text becomes `text` (an empty range
+/// inserts); `rank` is the key's place in the key order.
+struct Patch {
+    range: Range<usize>,
+    insertion: bool,
+    rank: usize,
+    text: String,
+}
+
+impl Patch {
+    fn insert(at: usize, rank: usize, text: String) -> Patch {
+        Patch {
+            range: at..at,
+            insertion: true,
+            rank,
+            text,
+        }
     }
 }
 
