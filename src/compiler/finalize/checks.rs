@@ -178,7 +178,6 @@ pub(crate) fn requirement_mapping(
     // Sorted and unique, as 3.1.1's set of spec ids was iterated sorted.
     let spec_ids = crate::compiler::requirements::spec_ids(&loaded.spec.text);
     let defined: HashSet<&str> = spec_ids.iter().map(String::as_str).collect();
-    let by_wp: HashMap<&str, &Vec<String>> = refs.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let mut missing: Vec<String> = Vec::new();
     let mut unknown: Vec<(String, Vec<String>)> = Vec::new();
     let mut mapped: HashSet<&str> = HashSet::new();
@@ -189,7 +188,7 @@ pub(crate) fn requirement_mapping(
             continue;
         }
         last = Some(id);
-        let wp_refs = by_wp.get(id.as_str()).map(|v| v.as_slice()).unwrap_or(&[]);
+        let wp_refs = super::resolve::refs_of(refs, id);
         if wp_refs.is_empty() {
             missing.push(id.clone());
             continue;

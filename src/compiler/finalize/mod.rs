@@ -37,7 +37,6 @@ mod resolve;
 mod validate;
 mod wps_yaml;
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -304,11 +303,9 @@ pub(crate) fn analyze(
         || resolve::requirement_refs(&loaded),
     );
     loaded.warnings.extend(warnings);
-    let refs_by_wp: HashMap<&str, &Vec<String>> =
-        refs.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let target = plan::Target::new(branch);
     let plans: Vec<WpPlan> = par::map(&loaded.wps, par::LARGE, |wp| {
-        plan::wp(wp, &resolution, &refs_by_wp, &target, &loaded.slug)
+        plan::wp(wp, &resolution, &refs, &target, &loaded.slug)
     });
     Ok(Analysis {
         loaded,

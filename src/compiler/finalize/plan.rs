@@ -73,7 +73,7 @@ impl<'a> Target<'a> {
 pub(crate) fn wp(
     wp: &Wp,
     res: &Resolution,
-    refs: &HashMap<&str, &Vec<String>>,
+    refs: &[(String, Vec<String>)],
     target: &Target,
     slug: &str,
 ) -> WpPlan {
@@ -90,7 +90,7 @@ pub(crate) fn wp(
     if !wp.file.raw_has_dependencies || meta.dependencies.as_deref() != Some(deps) {
         changes.push(("dependencies", FmValue::List(deps.to_vec())));
     }
-    let my_refs: &[String] = refs.get(wp.id.as_str()).map_or(&[], |v| v.as_slice());
+    let my_refs = super::resolve::refs_of(refs, &wp.id);
     if !wp.file.raw_has_requirement_refs || meta.requirement_refs.as_deref() != Some(my_refs) {
         changes.push(("requirement_refs", FmValue::List(my_refs.to_vec())));
     }

@@ -138,3 +138,10 @@ pub(crate) fn requirement_refs(loaded: &Loaded) -> Vec<(String, Vec<String>)> {
     out.sort_by(|a, b| wp_cmp(&a.0, &b.0));
     out
 }
+
+/// One WP's refs in [`requirement_refs`]'s list (sorted by [`wp_cmp`], a total order); none when
+/// it has no entry.
+pub(crate) fn refs_of<'a>(refs: &'a [(String, Vec<String>)], wp: &str) -> &'a [String] {
+    refs.binary_search_by(|(id, _)| wp_cmp(id, wp))
+        .map_or(&[], |i| refs[i].1.as_slice())
+}

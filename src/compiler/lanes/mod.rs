@@ -393,7 +393,9 @@ fn compute_inner(
             &members,
             vec!["planning".to_owned()],
         ));
-        // Code lanes name the planning lane by its id, not by a letter.
+        // Code lanes name the planning lane by its id, not by a letter, and list the lanes they
+        // depend on sorted by id. (Under collapse no lane depends on another: rule 1 puts
+        // dependent code WPs in one lane, and the planning lane is outside the graph.)
         let name = lane_name(planning_index);
         for l in &mut lanes {
             for d in &mut l.depends_on_lanes {
@@ -450,6 +452,8 @@ fn compute_inner(
         lanes.sort_by(|a, b| (a.parallel_group, &a.lane_id).cmp(&(b.parallel_group, &b.lane_id)));
     }
 
+    // Collapse keeps 3.1.1's planning lane, which `build` would not make: its members in id order
+    // (not dependency order), no lane dependencies, outside the depth computation, always last.
     if strategy == Strategy::Collapse && !planning.is_empty() {
         lanes.push(Lane {
             lane_id: PLANNING_LANE.to_owned(),
