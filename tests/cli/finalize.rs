@@ -480,6 +480,18 @@ fn an_unknown_execution_mode_keeps_the_wp_readable_but_gives_it_no_manifest() {
         json["error"],
         "Executable WP 'WP02' has no ownership manifest. Ensure owned_files and execution_mode are set in WP frontmatter, or run finalize-tasks to infer them."
     );
+    // The diagnostic names the cause where it is: the value in the WP file, and the two modes.
+    let (code, _, stderr) = p.finalize(&["--validate-only"]);
+    assert_eq!(code, 1);
+    for part in [
+        "ownership::unknown-execution-mode",
+        "WP02 has execution_mode `worktree`",
+        "tasks/WP02-b.md:",
+        "execution_mode: code_change",
+        "execution_mode: planning_artifact",
+    ] {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
 }
 
 #[test]

@@ -12,7 +12,8 @@ use crate::compiler::graph::{
 };
 use crate::compiler::lanes::{GlobOverlap, MissingManifest, WpOwnership};
 use crate::compiler::ownership::{
-    RepoFs, find_overlaps, overlap_message, repo_glob_matches, surface_error,
+    CODE_CHANGE, PLANNING_ARTIFACT, RepoFs, find_overlaps, overlap_message, repo_glob_matches,
+    surface_error,
 };
 use crate::support::diagnostics::{Diag, Failure};
 use crate::support::util::{json_lists, json_strings, py_list};
@@ -506,8 +507,25 @@ pub(crate) fn zero_match_globs(
     Ok(out)
 }
 
-/// A WP in the dependency map without an ownership manifest (no readable file, or no owned files).
+/// A WP in the dependency map without an ownership manifest: no readable file, or one whose
+/// `execution_mode` is neither mode (the diagnostic then points at the value).
 pub(crate) fn missing_manifest(loaded: &Loaded, e: &MissingManifest) -> Failure {
+    if let Some(w) = wp(loaded, &e.id)
+        && let Some(mode) = w.file.meta.execution_mode.as_deref()
+        && ![CODE_CHANGE, PLANNING_ARTIFACT, ""].contains(&mode)
+    {
+        let span = w
+            .file
+            .value_span("execution_mode", mode)
+            .unwrap_or_else(|| w.file.key_or_frontmatter_span("execution_mode"));
+        let d = Diag::error(
+            "ownership::unknown-execution-mode",
+            format!("{} has execution_mode `{mode}`, which is neither `{CODE_CHANGE}` nor `{PLANNING_ARTIFACT}`, so it cannot be placed in a lane", e.id),
+        )
+        .at(&w.file.source, span, "not an execution mode")
+        .with_help(format!("set `execution_mode: {CODE_CHANGE}` (the WP writes code in a lane worktree) or `execution_mode: {PLANNING_ARTIFACT}` (it edits planning files in the main checkout), or remove the key to have finalize-tasks infer it"));
+        return Failure::with_error_text(d, e.to_string());
+    }
     let mut d = Diag::error("lanes::no-manifest", format!("{} has no ownership manifest, so it cannot be placed in a lane", e.id))
         .with_help(format!("add a readable `tasks/{}-<slug>.md` with `execution_mode` and `owned_files` in its frontmatter", e.id));
     if let (Some(src), Some(section)) = (
