@@ -1328,3 +1328,32 @@ fn the_branch_is_the_one_git_reports_checked_out() {
         "Branch: main (target for this mission)"
     );
 }
+
+/// A WP file whose frontmatter cannot be read is skipped with a warning (3.1.1); the errors that
+/// follow from it say so, instead of asking for refs the file already has.
+#[test]
+fn errors_that_follow_from_a_skipped_wp_file_say_so() {
+    let p = Project::new(
+        SPEC,
+        "## WP01\n**Dependencies**: none\n## WP02\n**Dependencies**: none\n",
+        &[
+            ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "")),
+            (
+                "WP02-b.md",
+                &wp("WP02", "FR-002", "src/b/**", "").replace("title: WP02 title", "title: [open"),
+            ),
+        ],
+    );
+    let (code, _, stderr) = p.finalize(&["--validate-only"]);
+    assert_eq!(code, 1, "{stderr}");
+    let missing = stderr
+        .split("tasks::requirements::missing")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the refs error: {stderr}"));
+    let missing = missing.split("tasks::").next().unwrap_or_default();
+    assert!(
+        missing.contains("WP02 maps to no requirement") && missing.contains("could not be read"),
+        "{missing}"
+    );
+    assert!(stderr.contains("wp::frontmatter::yaml"), "{stderr}");
+}

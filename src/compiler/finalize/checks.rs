@@ -27,6 +27,14 @@ fn failure(diags: Vec<Diag>, payload: Map<String, Value>) -> Failure {
     }
 }
 
+/// The help of an error that follows from a WP file finalize could not read.
+const SKIPPED_HELP: &str = "the WP's prompt file could not be read, so it was skipped (its `wp::frontmatter` warning says why; `-q` hides it): fix the file first";
+
+/// Whether `id` has a prompt file that could not be read (its warning is reported).
+fn skipped_file(loaded: &Loaded, id: &str) -> bool {
+    loaded.wp(id).is_none() && loaded.file_ids.iter().any(|f| f == id)
+}
+
 /// The WP file of `id`, if readable.
 fn wp<'a>(loaded: &'a Loaded, id: &str) -> Option<&'a super::Wp> {
     loaded.wp(id)
@@ -253,6 +261,8 @@ pub(crate) fn requirement_mapping(
                 .key_span("requirement_refs")
                 .unwrap_or(w.file.yaml.start..w.file.yaml.start);
             d = d.at(&w.file.source, span, "no requirement ids here");
+        } else if skipped_file(loaded, id) {
+            d = d.with_help(SKIPPED_HELP);
         }
         diags.push(d);
     }
@@ -526,8 +536,18 @@ pub(crate) fn missing_manifest(loaded: &Loaded, e: &MissingManifest) -> Failure 
         .with_help(format!("set `execution_mode: {CODE_CHANGE}` (the WP writes code in a lane worktree) or `execution_mode: {PLANNING_ARTIFACT}` (it edits planning files in the main checkout), or remove the key to have finalize-tasks infer it"));
         return Failure::with_error_text(d, e.to_string());
     }
-    let mut d = Diag::error("lanes::no-manifest", format!("{} has no ownership manifest, so it cannot be placed in a lane", e.id))
-        .with_help(format!("add a readable `tasks/{}-<slug>.md` with `execution_mode` and `owned_files` in its frontmatter", e.id));
+    let mut d = Diag::error(
+        "lanes::no-manifest",
+        format!(
+            "{} has no ownership manifest, so it cannot be placed in a lane",
+            e.id
+        ),
+    );
+    d = if skipped_file(loaded, &e.id) {
+        d.with_help(SKIPPED_HELP)
+    } else {
+        d.with_help(format!("add a readable `tasks/{}-<slug>.md` with `execution_mode` and `owned_files` in its frontmatter", e.id))
+    };
     if let (Some(src), Some(section)) = (
         &loaded.tasks_md,
         loaded.doc.sections.iter().rev().find(|s| s.id == e.id),
