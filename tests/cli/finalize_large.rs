@@ -134,7 +134,10 @@ fn a_large_mission_fails_on_a_lane_without_a_manifest_as_on_one_core() {
     );
     let (code, _, stderr) = same_on_one_core(dir.path(), &["--validate-only"]);
     assert_eq!(code, Some(1), "{stderr}");
-    assert!(stderr.contains("ownership::unknown-execution-mode"), "{stderr}");
+    assert!(
+        stderr.contains("ownership::unknown-execution-mode"),
+        "{stderr}"
+    );
     // The warnings found before the failure go with it.
     assert!(
         stderr.contains("owned_files globs match no file yet"),

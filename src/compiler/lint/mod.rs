@@ -22,7 +22,7 @@ use crate::support::diagnostics::Diag;
 pub use format::{Format, render_github, render_json, render_sarif};
 
 /// The lint-only rules: (code, description).
-pub const RULES: [(&str, &str); 11] = [
+pub const RULES: [(&str, &str); 12] = [
     (
         "tasks::duplicate-wp",
         "a WP id heads two tasks.md sections; the later one is used",
@@ -62,6 +62,10 @@ pub const RULES: [(&str, &str); 11] = [
     (
         "lint::lowercase-wp-id",
         "a lower-case id (`wp01`) in a dependency declaration is not read as a dependency",
+    ),
+    (
+        "lint::misspelled-dependencies",
+        "a label or heading close to `Dependencies` (`**Depndencies**:`, `Dependency:`) declares nothing",
     ),
     (
         "lint::work-package-number-heading",

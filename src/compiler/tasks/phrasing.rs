@@ -1,5 +1,6 @@
 //! Phrasings agents write that spec-kitty 3.1.1's grammar reads as nothing: `Depends on: WP01` (a
-//! colon after "on"), lower-case ids (`wp01`) in a declaration, and `## Work Package 1 — Title`
+//! colon after "on"), lower-case ids (`wp01`) in a declaration, a misspelled `**Dependencies**:`
+//! label or heading (`**Depndencies**:`, `Dependency:`), and `## Work Package 1 — Title`
 //! headings. finalize keeps 3.1.1's reading (no dependency, no section) and warns; `lint` reports
 //! the same warnings with the fix.
 
@@ -48,6 +49,16 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
                 }
             }
         }
+        if let Some((label, at)) = misspelled_dependencies(body) {
+            out.push(
+                Diag::warning(
+                    "lint::misspelled-dependencies",
+                    format!("`{label}` is not `Dependencies`: no dependency is read from this line"),
+                )
+                .at(src, start + at..start + at + label.len(), "not read as a declaration")
+                .with_help("write `**Dependencies**: WP01, WP02` (or a `## Dependencies` heading over `- WP01` bullets)"),
+            );
+        }
         if let Some(n) = (body.starts_with("##") && body.contains("Work Package"))
             .then(|| NUMBERED_HEADING.capture(body, 1))
             .flatten()
@@ -67,6 +78,35 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
     out
 }
 
+/// A label that reads like `Dependencies` but is not it, and its byte offset: the first word of a
+/// line (after up to four `#`, spaces and up to two `*`), followed by a colon (`**Label**:`,
+/// `Label:`) or, on a heading, by nothing else; within two edits of "dependencies", or the
+/// singular.
+fn misspelled_dependencies(line: &str) -> Option<(&str, usize)> {
+    let rest = line.trim_start_matches('#').trim_start_matches([' ', '\t']);
+    let heading = rest.len() < line.len() && line.starts_with('#');
+    let rest = rest.trim_start_matches('*');
+    let at = line.len() - rest.len();
+    let end = rest
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(rest.len());
+    let label = &rest[..end];
+    // Cheap first: most lines fail on the first letter or the length.
+    if !label.starts_with(['d', 'D']) || !(8..=14).contains(&label.len()) {
+        return None;
+    }
+    let after = rest[end..]
+        .trim_start_matches('*')
+        .trim_start_matches([' ', '\t']);
+    if !(after.starts_with(':') || (heading && after.is_empty())) {
+        return None;
+    }
+    let lower = label.to_ascii_lowercase();
+    (lower != "dependencies"
+        && (lower == "dependency" || strsim::damerau_levenshtein(&lower, "dependencies") <= 2))
+        .then_some((label, at))
+}
+
 /// Whether `needle` (lower-case ASCII) occurs in `haystack`, ASCII case-insensitively.
 fn contains_ascii_ci(haystack: &str, needle: &[u8]) -> bool {
     haystack
@@ -80,4 +120,42 @@ fn has_lower_wp(line: &str) -> bool {
     line.as_bytes()
         .windows(2)
         .any(|w| w[0].eq_ignore_ascii_case(&b'w') && w[1].eq_ignore_ascii_case(&b'p') && w != b"WP")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::misspelled_dependencies;
+
+    #[test]
+    fn near_misses_of_the_dependencies_label_are_found() {
+        for (line, label) in [
+            ("**Depndencies**: WP01", "Depndencies"),
+            ("Dependency: WP01", "Dependency"),
+            ("**Dependancies:** WP01", "Dependancies"),
+            ("## Dependecies", "Dependecies"),
+            ("### **dependncies**", "dependncies"),
+        ] {
+            assert_eq!(
+                misspelled_dependencies(line).map(|(l, _)| l),
+                Some(label),
+                "{line}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_real_label_and_other_words_are_left_alone() {
+        for line in [
+            "**Dependencies**: WP01",
+            "**Dependencies:** WP01",
+            "## Dependencies",
+            "## Dependency graph",
+            "Dependents: WP04",
+            "Deployment: staging",
+            "Depends on WP01",
+            "Dependency injection is used throughout.",
+        ] {
+            assert_eq!(misspelled_dependencies(line), None, "{line}");
+        }
+    }
 }
