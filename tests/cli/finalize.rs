@@ -1357,3 +1357,33 @@ fn errors_that_follow_from_a_skipped_wp_file_say_so() {
     );
     assert!(stderr.contains("wp::frontmatter::yaml"), "{stderr}");
 }
+
+/// A WP file whose work_package_id is not the id in its name runs as in 3.1.1 (planned under the
+/// name's id, status seeded under the frontmatter's) and is warned about, at the id.
+#[test]
+fn a_frontmatter_id_that_disagrees_with_the_file_name_is_warned_about() {
+    let p = Project::new(
+        SPEC,
+        "## WP01\n**Dependencies**: none\n## WP02\n**Dependencies**: WP01\n",
+        &[
+            ("WP01-a.md", &wp("WP01", "FR-001", "src/a/**", "")),
+            (
+                "WP02-b.md",
+                &wp("WP02", "FR-002", "src/b/**", "")
+                    .replace("work_package_id: WP02", "work_package_id: WP09"),
+            ),
+        ],
+    );
+    let (code, _, stderr) = p.finalize(&["--validate-only"]);
+    assert_eq!(code, 0, "{stderr}");
+    for part in [
+        "wp::frontmatter::id-mismatch",
+        "`WP02-b.md` is named for WP02 but its work_package_id is WP09",
+        "work_package_id: WP09",
+        "set `work_package_id: WP02`",
+    ] {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
+    let (_, _, clean) = pair("").finalize(&["--validate-only"]);
+    assert!(!clean.contains("id-mismatch"), "{clean}");
+}

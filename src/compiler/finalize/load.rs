@@ -163,7 +163,12 @@ pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure>
             continue;
         }
         match parsed {
-            Ok(file) => wps.push(Wp { id, file, path }),
+            Ok(file) => {
+                if let Some(d) = id_mismatch(&id, &file, &name) {
+                    warnings.push(d);
+                }
+                wps.push(Wp { id, file, path });
+            }
             Err(d) => warnings.push(Diag {
                 message: format!("{}; the WP is skipped", d.message),
                 ..d
@@ -246,6 +251,27 @@ fn read_wp_files(root: &Path, tasks_dir: &Path, names: &[String]) -> Vec<ReadFil
         (path, read)
     };
     par::map(names, READ_IN_PARALLEL, read_one)
+}
+
+/// A WP file whose `work_package_id` is not the id its name gives. As in 3.1.1, the name places
+/// the WP (tasks.md, dependencies, lanes) and the frontmatter id is the one whose status is seeded,
+/// so the two disagree from the first run on.
+fn id_mismatch(id: &str, file: &WpFile, name: &str) -> Option<Diag> {
+    let declared = file.meta.work_package_id.as_str();
+    if declared.is_empty() || declared == id {
+        return None;
+    }
+    let span = file
+        .value_span("work_package_id", declared)
+        .unwrap_or_else(|| file.key_or_frontmatter_span("work_package_id"));
+    Some(
+        Diag::warning(
+            "wp::frontmatter::id-mismatch",
+            format!("`{name}` is named for {id} but its work_package_id is {declared}: it is planned as {id} but its status is tracked as {declared}"),
+        )
+        .at(&file.source, span, format!("the file name says {id}"))
+        .with_help(format!("set `work_package_id: {id}`, or rename the file to `{declared}-...md` if it is {declared}")),
+    )
 }
 
 /// `.kittify/config.yaml` `lanes: {strategy: collapse|fan-in}`; `collapse` when unset.
