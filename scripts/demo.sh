@@ -56,3 +56,5 @@ echo "\$ spec-kitty next --agent demo-agent --mission $m"
 echo
 echo "\$ git log --oneline -4 && git status --short && git worktree list"
 git log --oneline -4 && git status --short && git worktree list
+echo
+echo "The scratch project stays in $work to look around in; rm -rf \"$work\" removes it."
