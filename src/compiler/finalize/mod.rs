@@ -152,30 +152,115 @@ fn run(
     }
 }
 
-/// The stages after the analysis: validate, bootstrap, plan the writes, guard, emit, report.
+/// The stages after the analysis: validate (beside the status bootstrap), then a
+/// `--validate-only` report, or the files to write and a `--check` report, or the guards, the
+/// commit and its report.
 fn decide(
     root: &Path,
     opts: Options,
     analysis: &mut Analysis,
     meta: &meta::Meta,
     meta_target: Option<&str>,
-    mut meta_warnings: Vec<Diag>,
+    meta_warnings: Vec<Diag>,
 ) -> Result<Report, Failure> {
+    if let Some(strategy) = opts.lanes {
+        analysis.loaded.lane_strategy = strategy;
+    }
+    let checked = check(root, opts, analysis, meta, meta_warnings)?;
     let Analysis {
         loaded,
         branch,
         parsed,
+        refs,
+        plans,
+        ..
+    } = analysis;
+    // Every warning from here on is the report's.
+    let warnings = std::mem::take(&mut loaded.warnings);
+    let outcome = report::Outcome {
+        loaded,
+        branch,
+        plans,
+        parsed,
+        refs,
+        bootstrap: &checked.bootstrap,
+        lanes: checked.lanes.as_ref(),
+        ownership_warnings: &checked.ownership_warnings,
+        meta_target,
+    };
+    if let Some(preview) = checked.preview {
+        return Ok(report::validate_only(&outcome, preview, warnings));
+    }
+    let fields = meta.fields();
+    let mission_id = mission_id(&fields, &loaded.slug);
+    let lanes = checked.lanes.as_ref();
+    let writes = plan::writes(
+        loaded,
+        plans,
+        &fields,
+        &checked.bootstrap,
+        lanes,
+        &mission_id,
+        branch,
+    );
+    if opts.check {
+        return Ok(report::check(root, &outcome, &writes, warnings));
+    }
+    let in_flight =
+        guard::in_flight(root, loaded, lanes, &checked.existing, opts.force).map_err(|mut f| {
+            f.diagnostics.extend(warnings.iter().cloned());
+            f
+        })?;
+    let risk = guard::risk(loaded, lanes)?;
+    let emitted = emit::emit(
+        root,
+        loaded,
+        &writes,
+        &checked.bootstrap,
+        &checked.existing,
+        &fields,
+        lanes.is_some(),
+    )?;
+    Ok(report::success(
+        &outcome,
+        &emitted,
+        &in_flight,
+        risk.as_ref(),
+        warnings,
+    ))
+}
+
+/// What the checks leave for the rest of the run.
+struct Checked {
+    ownership_warnings: Vec<String>,
+    lanes: Option<lanes::LanePlan>,
+    /// The status log as it is.
+    existing: Vec<crate::compiler::status::Event>,
+    bootstrap: bootstrap::Bootstrap,
+    /// A `--validate-only` report's file changes.
+    preview: Option<report::Preview>,
+}
+
+/// Validation and the status bootstrap, which only read the mission: a large one has them worked
+/// out side by side (unless reading the log could block: then it waits until validation is
+/// done), and the bootstrap's core then previews a `--validate-only` report's file changes.
+/// Failures are reported in the order the stages run, with the warnings gathered before them
+/// (an unreadable WP file, ...), which often explain them.
+fn check(
+    root: &Path,
+    opts: Options,
+    analysis: &mut Analysis,
+    meta: &meta::Meta,
+    mut meta_warnings: Vec<Diag>,
+) -> Result<Checked, Failure> {
+    let Analysis {
+        loaded,
+        parsed,
         resolution,
         refs,
         plans,
+        ..
     } = analysis;
-    if let Some(strategy) = opts.lanes {
-        loaded.lane_strategy = strategy;
-    }
-    // Validation and the status bootstrap only read the mission: a large one has them worked out
-    // side by side (unless reading the log could block: then it waits until validation is done),
-    // and the bootstrap's core then previews a --validate-only report's file changes. Failures
-    // are reported in the order the stages run.
     let previewing = opts.validate_only && !opts.check;
     let (validation, (log, preview)) = par::join(
         loaded.wps.len() >= par::LARGE && bootstrap::log_readable_now(loaded),
@@ -190,20 +275,11 @@ fn decide(
     );
     let (mut validate_warnings, validated) = validation;
     loaded.warnings.append(&mut validate_warnings);
-    // Warnings gathered so far (an unreadable WP file, ...) often explain a failure: they go with it.
     let Validated {
         ownership_warnings,
         lanes,
     } = validated.map_err(|f| with_warnings(f, &mut loaded.warnings))?;
     loaded.warnings.append(&mut meta_warnings);
-    let fields = meta.fields();
-    // 3.1.1: `mission_id or mission_slug`, so an empty id falls back to the slug too.
-    let mission_id = fields
-        .get("mission_id")
-        .and_then(Value::as_str)
-        .filter(|id| !id.is_empty())
-        .map_or_else(|| loaded.slug.clone(), str::to_owned);
-
     let (existing, bootstrap) = log.map_err(|f| with_warnings(f, &mut loaded.warnings))?;
     // A meta.json that 3.1.1 could not use stopped it (after it had written files; here before).
     let seeding = !opts.validate_only && !opts.check && !bootstrap.seeds.is_empty();
@@ -217,58 +293,23 @@ fn decide(
             .retain(|w| w.code != "mission::meta-unreadable");
         return Err(with_warnings(f, &mut loaded.warnings));
     }
+    Ok(Checked {
+        ownership_warnings,
+        lanes,
+        existing,
+        bootstrap,
+        preview,
+    })
+}
 
-    // Every warning from here on is the report's.
-    let warnings = std::mem::take(&mut loaded.warnings);
-    let outcome = report::Outcome {
-        loaded,
-        branch,
-        plans,
-        parsed,
-        refs,
-        bootstrap: &bootstrap,
-        lanes: lanes.as_ref(),
-        ownership_warnings: &ownership_warnings,
-        meta_target,
-    };
-    if let Some(preview) = preview {
-        return Ok(report::validate_only(&outcome, preview, warnings));
-    }
-    let writes = plan::writes(
-        loaded,
-        plans,
-        &fields,
-        &bootstrap,
-        lanes.as_ref(),
-        &mission_id,
-        branch,
-    );
-    if opts.check {
-        return Ok(report::check(root, &outcome, &writes, warnings));
-    }
-    let in_flight = guard::in_flight(root, loaded, lanes.as_ref(), &existing, opts.force).map_err(
-        |mut f| {
-            f.diagnostics.extend(warnings.iter().cloned());
-            f
-        },
-    )?;
-    let risk = guard::risk(loaded, lanes.as_ref())?;
-    let emitted = emit::emit(
-        root,
-        loaded,
-        &writes,
-        &bootstrap,
-        &existing,
-        &fields,
-        lanes.is_some(),
-    )?;
-    Ok(report::success(
-        &outcome,
-        &emitted,
-        &in_flight,
-        risk.as_ref(),
-        warnings,
-    ))
+/// The mission's id for lanes.json: 3.1.1's `mission_id or mission_slug`, so an empty id falls
+/// back to the slug too.
+fn mission_id(fields: &Map<String, Value>, slug: &str) -> String {
+    fields
+        .get("mission_id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map_or_else(|| slug.to_owned(), str::to_owned)
 }
 
 /// A failure with the warnings gathered before it.
