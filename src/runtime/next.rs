@@ -466,7 +466,7 @@ impl Decision {
         }
         if let Some(p) = &self.progress {
             out.push(format!(
-                "  Progress: {}% ({}/{} done)",
+                "  Progress: {}% weighted ({}/{} done)",
                 p["weighted_percentage"], p["done_wps"], p["total_wps"]
             ));
         }
