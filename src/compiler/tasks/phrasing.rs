@@ -79,12 +79,12 @@ pub fn warnings(src: &Source) -> Vec<Diag> {
 }
 
 /// A label that reads like `Dependencies` but is not it, and its byte offset: the first word of a
-/// line (after up to four `#`, spaces and up to two `*`), followed by a colon (`**Label**:`,
+/// line (after any leading `#`s, spaces and `*`s), followed by a colon (`**Label**:`,
 /// `Label:`) or, on a heading, by nothing else; within two edits of "dependencies", or the
 /// singular.
 fn misspelled_dependencies(line: &str) -> Option<(&str, usize)> {
     let rest = line.trim_start_matches('#').trim_start_matches([' ', '\t']);
-    let heading = rest.len() < line.len() && line.starts_with('#');
+    let heading = line.starts_with('#');
     let rest = rest.trim_start_matches('*');
     let at = line.len() - rest.len();
     let end = rest
