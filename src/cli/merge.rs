@@ -161,10 +161,32 @@ pub fn run(args: MergeArgs) -> ExitCode {
     if args.dry_run {
         return match merge::plan(&root, &mission, &opts) {
             Ok(plan) => {
+                // The plan is printed either way (exit 0, as in 3.1.1); what the merge would
+                // refuse now is said on stderr, as a warning.
+                let stop = merge::would_stop(&root, &plan, &opts);
                 if json {
                     output::json_versioned(plan.dry_run_json(&opts));
                 } else {
-                    output::stdout_lines(&dry_run_lines(&plan, &opts));
+                    let mut lines = dry_run_lines(&plan, &opts);
+                    if let Some(code) = stop
+                        .as_ref()
+                        .and_then(|f| f.diagnostics.first())
+                        .map(|d| d.code)
+                    {
+                        lines.push(format!("  Run now, the merge would stop: {code} (below)"));
+                    }
+                    output::stdout_lines(&lines);
+                }
+                if let Some(f) = stop {
+                    let warnings: Vec<Diag> = f
+                        .diagnostics
+                        .into_iter()
+                        .map(|d| Diag {
+                            severity: miette::Severity::Warning,
+                            ..d
+                        })
+                        .collect();
+                    output::diagnostics(&warnings);
                 }
                 ExitCode::SUCCESS
             }

@@ -959,3 +959,40 @@ fn two_merges_at_once_land_the_mission_once() {
     assert_eq!(done, 3);
     assert_eq!(p.git(&["status", "--porcelain"]), "");
 }
+
+/// `--dry-run` prints the plan and exits 0 even when the merge would refuse (3.1.1), but says
+/// what would stop it: here WP03 is not approved. Once everything is ready it says nothing more.
+#[test]
+fn dry_run_says_what_would_stop_the_merge() {
+    let p = Project::implemented();
+    p.approve("WP01");
+    p.approve("WP02");
+    let out = p.sk(&["merge", "--dry-run"]);
+    let (stdout, stderr) = (
+        text(&out),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(stdout.contains("Merge plan for"), "{stdout}");
+    assert!(
+        stdout.contains("the merge would stop: merge::not-approved"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("merge::not-approved")
+            && stderr.contains("not approved on main: WP03")
+            && stderr.contains("⚠"),
+        "{stderr}"
+    );
+    let j = json(&p.sk(&["merge", "--dry-run", "--json"]));
+    assert_eq!(j["mission_slug"], p.slug.as_str());
+
+    p.approve("WP03");
+    p.sk(&["accept", "--actor", "lead"]);
+    let out = p.sk(&["merge", "--dry-run"]);
+    assert!(!text(&out).contains("would stop"), "{}", text(&out));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -270,6 +270,27 @@ pub fn interrupted(root: &Path, slug: &str) -> Result<Option<MergeState>, Failur
     state::load(root, slug)
 }
 
+/// What would stop a merge of `plan` if it ran now: the first refusal it would make (unapproved
+/// WPs, no acceptance, a missing lane branch, uncommitted work in a lane worktree, no target
+/// branch). For `--dry-run`, which itself never refuses, as in 3.1.1. `None` when the merge would
+/// go ahead or the mission is already merged.
+pub fn would_stop(root: &Path, plan: &Plan, opts: &Options) -> Option<Failure> {
+    let Some(target) = git::branch_tip(root, &plan.target_branch) else {
+        return Some(fail(
+            "merge::target-missing",
+            format!("Target branch '{}' does not exist", plan.target_branch),
+            "pass --target <branch>",
+        ));
+    };
+    let status = target_status(root, plan, &target);
+    let mut wps = plan.lanes.iter().flat_map(|l| l.wp_ids.iter()).peekable();
+    let merged = wps.peek().is_some() && wps.all(|w| is_finished(status.lane_of(w)));
+    if merged {
+        return None;
+    }
+    preflight(root, plan, &status, opts).err()
+}
+
 /// Runs the merge.
 pub fn merge(root: &Path, mission: &MissionRef, opts: &Options) -> Result<Report, Failure> {
     let plan = plan(root, mission, opts)?;
