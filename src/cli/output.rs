@@ -202,6 +202,11 @@ fn handler_for(terminal: bool) -> GraphicalReportHandler {
     };
     GraphicalReportHandler::new_themed(theme)
         .with_width(80)
+        // Lines break at spaces only, and a path or command longer than the line stays whole,
+        // so it can be copied (the default also breaks after `/` and `-`).
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false)
         .with_links(false)
 }
 
