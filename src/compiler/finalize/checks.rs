@@ -12,8 +12,8 @@ use crate::compiler::graph::{
 };
 use crate::compiler::lanes::{GlobOverlap, MissingManifest, WpOwnership};
 use crate::compiler::ownership::{
-    CODE_CHANGE, PLANNING_ARTIFACT, RepoFs, find_overlaps, overlap_message, repo_glob_matches,
-    surface_error,
+    CODE_CHANGE, PLANNING_ARTIFACT, RepoFs, execution_mode, find_overlaps, overlap_message,
+    repo_glob_matches, surface_error,
 };
 use crate::support::diagnostics::{Diag, Failure};
 use crate::support::util::{json_lists, json_strings, py_list};
@@ -522,7 +522,8 @@ pub(crate) fn zero_match_globs(
 pub(crate) fn missing_manifest(loaded: &Loaded, e: &MissingManifest) -> Failure {
     if let Some(w) = wp(loaded, &e.id)
         && let Some(mode) = w.file.meta.execution_mode.as_deref()
-        && ![CODE_CHANGE, PLANNING_ARTIFACT, ""].contains(&mode)
+        && !mode.is_empty()
+        && execution_mode(mode).is_none()
     {
         let span = w
             .file

@@ -11,7 +11,7 @@ use super::branch::branch_strategy;
 use super::load::{Loaded, Wp};
 use super::resolve::Resolution;
 use crate::compiler::lanes::{LanePlan, WpOwnership};
-use crate::compiler::ownership::{self, CODE_CHANGE, PLANNING_ARTIFACT};
+use crate::compiler::ownership;
 use crate::compiler::tasks::frontmatter::FmValue;
 use crate::support::util::UtcTime;
 
@@ -177,10 +177,8 @@ pub(crate) fn owners_from_plans(
         }
         // An execution_mode other than these two leaves the WP readable but without a manifest
         // (3.1.1's `ExecutionMode(...)` raised, and the manifest was skipped).
-        let mode = match plan.execution_mode.as_str() {
-            PLANNING_ARTIFACT => PLANNING_ARTIFACT,
-            CODE_CHANGE => CODE_CHANGE,
-            _ => continue,
+        let Some(mode) = ownership::execution_mode(&plan.execution_mode) else {
+            continue;
         };
         out.insert(
             i,

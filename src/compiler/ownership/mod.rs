@@ -24,6 +24,13 @@ pub const CODE_CHANGE: &str = "code_change";
 /// `planning_artifact`.
 pub const PLANNING_ARTIFACT: &str = "planning_artifact";
 
+/// The execution mode `value` names, if it names one (3.1.1's `ExecutionMode(value)`).
+pub fn execution_mode(value: &str) -> Option<&'static str> {
+    [CODE_CHANGE, PLANNING_ARTIFACT]
+        .into_iter()
+        .find(|mode| *mode == value)
+}
+
 // None of these can match a line break, so they run line by line (see `Pattern`).
 static PLANNING_SIGNALS: [Pattern; 6] = [
     Pattern::new(r"\bkitty-specs/"),
