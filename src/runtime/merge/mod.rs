@@ -41,7 +41,7 @@ use cleanup::{cleanup, push};
 use conflict::conflict;
 use done::record_done;
 use preflight::preflight;
-use target::{is_finished, target_status};
+use target::{TargetStatus, is_finished, target_status};
 
 /// What the command line asks for.
 #[derive(Debug, Clone, Default)]
@@ -275,20 +275,32 @@ pub fn interrupted(root: &Path, slug: &str) -> Result<Option<MergeState>, Failur
 /// branch). For `--dry-run`, which itself never refuses, as in 3.1.1. `None` when the merge would
 /// go ahead or the mission is already merged.
 pub fn would_stop(root: &Path, plan: &Plan, opts: &Options) -> Option<Failure> {
-    let Some(target) = git::branch_tip(root, &plan.target_branch) else {
-        return Some(fail(
-            "merge::target-missing",
-            format!("Target branch '{}' does not exist", plan.target_branch),
-            "pass --target <branch>",
-        ));
+    let target = match target_tip(root, plan) {
+        Ok(tip) => tip,
+        Err(f) => return Some(f),
     };
     let status = target_status(root, plan, &target);
-    let mut wps = plan.lanes.iter().flat_map(|l| l.wp_ids.iter()).peekable();
-    let merged = wps.peek().is_some() && wps.all(|w| is_finished(status.lane_of(w)));
-    if merged {
+    if already_merged(plan, &status) {
         return None;
     }
     preflight(root, plan, &status, opts).err()
+}
+
+/// The target branch's tip, which a merge needs to exist.
+fn target_tip(root: &Path, plan: &Plan) -> Result<String, Failure> {
+    git::branch_tip(root, &plan.target_branch).ok_or_else(|| {
+        fail(
+            "merge::target-missing",
+            format!("Target branch '{}' does not exist", plan.target_branch),
+            "pass --target <branch>",
+        )
+    })
+}
+
+/// Every WP of the mission is finished (done or canceled) on the target: nothing to merge.
+fn already_merged(plan: &Plan, status: &TargetStatus) -> bool {
+    let mut wps = plan.lanes.iter().flat_map(|l| l.wp_ids.iter()).peekable();
+    wps.peek().is_some() && wps.all(|w| is_finished(status.lane_of(w)))
 }
 
 /// Runs the merge.
@@ -310,13 +322,7 @@ pub fn merge(root: &Path, mission: &MissionRef, opts: &Options) -> Result<Report
     let resumed = prior.is_some();
     let tb = plan.target_branch.clone();
     let mb = plan.mission_branch.clone();
-    let target_before = git::branch_tip(root, &tb).ok_or_else(|| {
-        fail(
-            "merge::target-missing",
-            format!("Target branch '{tb}' does not exist"),
-            "pass --target <branch>",
-        )
-    })?;
+    let target_before = target_tip(root, &plan)?;
     let status_before = target_status(root, &plan, &target_before);
     let all_wps: Vec<String> = plan
         .lanes
@@ -326,11 +332,7 @@ pub fn merge(root: &Path, mission: &MissionRef, opts: &Options) -> Result<Report
 
     // Already merged: every WP is done on the target. Nothing changes (a leftover record of an
     // earlier, finished merge is the only thing removed).
-    if !all_wps.is_empty()
-        && all_wps
-            .iter()
-            .all(|w| is_finished(status_before.lane_of(w)))
-    {
+    if already_merged(&plan, &status_before) {
         if resumed {
             state::remove(root, &plan.slug)?;
         }
