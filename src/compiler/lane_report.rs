@@ -16,6 +16,7 @@ use crate::compiler::graph::{DepMap, sort_wps, wp_cmp};
 use crate::compiler::lanes::{LanePlan, MergeEvent, PLANNING_LANE, Strategy, max_parallel};
 use crate::compiler::lanes_manifest::lane_branch;
 use crate::project::MissionRef;
+use crate::project::config::Config;
 use crate::support::diagnostics::{Diag, Failure};
 
 /// Lanes of a mission with the evidence behind them.
@@ -48,7 +49,12 @@ pub fn report(root: &Path, mission: &MissionRef) -> Result<LaneReport, Failure> 
         refs,
         plans,
         ..
-    } = finalize::analyze(root, mission, &finalize::target_branch(root))?;
+    } = finalize::analyze(
+        root,
+        mission,
+        &finalize::target_branch(root),
+        Config::read(root),
+    )?;
     let validated = finalize::validate(&loaded, &parsed, &resolution, &refs, &plans).1?;
     let Some(plan) = validated.lanes else {
         return Err(Failure::simple(

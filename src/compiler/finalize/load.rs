@@ -77,7 +77,7 @@ type ReadFile = (PathBuf, ReadWp);
 
 /// Reads every input file. Errors here are 3.1.1's early failures (no tasks/, no spec.md, bad
 /// wps.yaml).
-pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure> {
+pub(crate) fn load(root: &Path, mission: &MissionRef, config: Config) -> Result<Loaded, Failure> {
     let dir = mission.dir.clone();
     let tasks_dir = dir.join("tasks");
     if !tasks_dir.is_dir() {
@@ -181,7 +181,6 @@ pub(crate) fn load(root: &Path, mission: &MissionRef) -> Result<Loaded, Failure>
         .enumerate()
         .map(|(i, w): (usize, &Wp)| (w.id.clone(), i))
         .collect();
-    let config = Config::read(root);
     Ok(Loaded {
         root: root.to_path_buf(),
         slug: mission.slug.clone(),

@@ -44,6 +44,7 @@ use serde_json::{Map, Value};
 use crate::compiler::graph::DepMap;
 use crate::compiler::lanes;
 use crate::project::MissionRef;
+use crate::project::config::Config;
 use crate::support::diagnostics::{Diag, Failure};
 use crate::support::par;
 
@@ -137,7 +138,7 @@ fn run(
     meta_target: Option<&str>,
     meta_warnings: Vec<Diag>,
 ) -> Result<Report, Failure> {
-    let mut analysis = analyze(root, mission, branch)?;
+    let mut analysis = analyze(root, mission, branch, Config::read(root))?;
     match decide(root, opts, &mut analysis, meta, meta_target, meta_warnings) {
         Ok(mut report) => {
             report.leftovers = par::Leftovers::new(analysis);
@@ -319,13 +320,15 @@ fn with_warnings(mut f: Failure, warnings: &mut Vec<Diag>) -> Failure {
 }
 
 /// Loads a mission and works out what finalize would do on `branch`, without validating:
-/// load → parse → resolve → plan each WP.
+/// load → parse → resolve → plan each WP. `config` is the project's `.kittify/config.yaml`, read
+/// once by the caller (`lint` analyzes every mission with it).
 pub(crate) fn analyze(
     root: &Path,
     mission: &MissionRef,
     branch: &str,
+    config: Config,
 ) -> Result<Analysis, Failure> {
-    let mut loaded = load::load(root, mission)?;
+    let mut loaded = load::load(root, mission, config)?;
     // The requirement references need nothing else: a large mission reads them on another core
     // while the dependencies are parsed and resolved.
     let ((warnings, parsed, resolution), refs) = par::join(

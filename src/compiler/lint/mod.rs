@@ -16,6 +16,7 @@ use crate::compiler::finalize::{self, Analysis, checks};
 use crate::compiler::ownership::PLANNING_ARTIFACT;
 use crate::compiler::tasks::ast::DepForm;
 use crate::compiler::tasks::parse::{mentions, py_strip};
+use crate::project::config::Config;
 use crate::project::{MissionRef, SPECS_DIR, list_missions};
 use crate::support::diagnostics::Diag;
 
@@ -97,6 +98,7 @@ impl MissionLint {
 /// Lints every mission under `kitty-specs/`, in name order.
 pub fn lint_all(root: &Path) -> Vec<MissionLint> {
     let branch = finalize::target_branch(root);
+    let config = Config::read(root);
     list_missions(root)
         .into_iter()
         .map(|slug| {
@@ -105,19 +107,25 @@ pub fn lint_all(root: &Path) -> Vec<MissionLint> {
                 slug,
             };
             let target = finalize::meta_target_branch(&mission.dir);
-            lint_on(root, &mission, target.as_deref().unwrap_or(&branch))
+            lint_on(
+                root,
+                &mission,
+                target.as_deref().unwrap_or(&branch),
+                &config,
+            )
         })
         .collect()
 }
 
 /// Runs every finalize check on one mission (none stops the others) and the lint rules.
 pub fn lint_mission(root: &Path, mission: &MissionRef) -> MissionLint {
-    lint_on(root, mission, &finalize::check_branch(root, &mission.dir))
+    let branch = finalize::check_branch(root, &mission.dir);
+    lint_on(root, mission, &branch, &Config::read(root))
 }
 
-fn lint_on(root: &Path, mission: &MissionRef, branch: &str) -> MissionLint {
+fn lint_on(root: &Path, mission: &MissionRef, branch: &str, config: &Config) -> MissionLint {
     let mut diags: Vec<Diag> = Vec::new();
-    let analysis = match finalize::analyze(root, mission, branch) {
+    let analysis = match finalize::analyze(root, mission, branch, config.clone()) {
         Ok(a) => a,
         Err(f) => {
             return MissionLint {
