@@ -525,10 +525,7 @@ pub(crate) fn missing_manifest(loaded: &Loaded, e: &MissingManifest) -> Failure 
         && !mode.is_empty()
         && execution_mode(mode).is_none()
     {
-        let span = w
-            .file
-            .value_span("execution_mode", mode)
-            .unwrap_or_else(|| w.file.key_or_frontmatter_span("execution_mode"));
+        let span = w.file.value_or_key_span("execution_mode", mode);
         let d = Diag::error(
             "ownership::unknown-execution-mode",
             format!("{} has execution_mode `{mode}`, which is neither `{CODE_CHANGE}` nor `{PLANNING_ARTIFACT}`, so it cannot be placed in a lane", e.id),

@@ -260,9 +260,7 @@ fn id_mismatch(id: &str, file: &WpFile, name: &str) -> Option<Diag> {
     if declared.is_empty() || declared == id {
         return None;
     }
-    let span = file
-        .value_span("work_package_id", declared)
-        .unwrap_or_else(|| file.key_or_frontmatter_span("work_package_id"));
+    let span = file.value_or_key_span("work_package_id", declared);
     Some(
         Diag::warning(
             "wp::frontmatter::id-mismatch",

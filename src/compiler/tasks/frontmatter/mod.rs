@@ -341,6 +341,13 @@ impl WpFile {
         self.key_span(key).unwrap_or(self.yaml.clone())
     }
 
+    /// Where a diagnostic about `key`'s `value` points: the value, else as
+    /// [`WpFile::key_or_frontmatter_span`].
+    pub fn value_or_key_span(&self, key: &str, value: &str) -> Range<usize> {
+        self.value_span(key, value)
+            .unwrap_or_else(|| self.key_or_frontmatter_span(key))
+    }
+
     /// The whole text with `changes` applied: a changed key's lines are replaced in place; a
     /// missing key is inserted after the nearest key that precedes it in `order`, or at the end.
     ///
