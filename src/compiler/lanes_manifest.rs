@@ -1,7 +1,7 @@
 //! `lanes.json` read back: the mission, its branches and each lane's WPs in order, as every
 //! command after finalize (and a re-run of finalize) sees them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -19,6 +19,11 @@ pub fn mission_branch(slug: &str) -> String {
 /// `kitty/mission-<slug>-<lane>`: the branch of a lane's worktree.
 pub fn lane_branch(slug: &str, lane_id: &str) -> String {
     format!("{MISSION_BRANCH_PREFIX}{slug}-{lane_id}")
+}
+
+/// `<root>/.worktrees/<slug>-<lane>`: a code lane's worktree.
+pub fn lane_worktree(root: &Path, slug: &str, lane_id: &str) -> PathBuf {
+    root.join(".worktrees").join(format!("{slug}-{lane_id}"))
 }
 
 /// `lanes.json` as the runtime reads it.

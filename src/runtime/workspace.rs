@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::compiler::lanes::PLANNING_LANE;
-use crate::compiler::lanes_manifest::{LanesManifest, lane_branch};
+use crate::compiler::lanes_manifest::{LanesManifest, lane_branch, lane_worktree};
 use crate::support::diagnostics::{Diag, Failure};
 
 /// Where a workspace lives.
@@ -81,7 +81,7 @@ pub fn resolve_workspace(
         (root.to_path_buf(), None, WorkspaceKind::RepoRoot)
     } else {
         (
-            root.join(".worktrees").join(&name),
+            lane_worktree(root, slug, &lane.lane_id),
             Some(lane_branch(slug, &lane.lane_id)),
             WorkspaceKind::LaneWorktree,
         )

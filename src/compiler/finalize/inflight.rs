@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use crate::compiler::lanes::LanePlan;
 use crate::compiler::lanes::PLANNING_LANE;
+use crate::compiler::lanes_manifest::lane_worktree;
 use crate::compiler::status::{self, Event};
 use crate::project::rel_path;
 use crate::support::diagnostics::{Diag, Failure};
@@ -63,10 +64,7 @@ pub fn moves(
     let mut found: BTreeMap<String, LaneMove> = BTreeMap::new();
     for lane in &old.lanes {
         let worktree: Option<PathBuf> = (lane.lane_id != PLANNING_LANE)
-            .then(|| {
-                root.join(".worktrees")
-                    .join(format!("{slug}-{}", lane.lane_id))
-            })
+            .then(|| lane_worktree(root, slug, &lane.lane_id))
             .filter(|p| p.is_dir());
         for wp in &lane.wp_ids {
             let to = new_lane(wp);

@@ -8,7 +8,9 @@ use serde_json::{Map, Value};
 use super::target::read_json_map;
 use super::{Lane, Options, Plan, Strategy, fail};
 use crate::compiler::lanes::PLANNING_LANE;
-use crate::compiler::lanes_manifest::{MISSION_BRANCH_PREFIX, lane_branch, mission_branch};
+use crate::compiler::lanes_manifest::{
+    MISSION_BRANCH_PREFIX, lane_branch, lane_worktree, mission_branch,
+};
 use crate::project::config::{CONFIG_PATH, Config};
 use crate::project::{MissionRef, rel_path};
 use crate::support::diagnostics::Failure;
@@ -163,8 +165,7 @@ pub fn plan(root: &Path, mission: &MissionRef, opts: &Options) -> Result<Plan, F
                 } else {
                     lane_branch(&slug, &lane_id)
                 },
-                worktree: (!planning)
-                    .then(|| root.join(".worktrees").join(format!("{slug}-{lane_id}"))),
+                worktree: (!planning).then(|| lane_worktree(root, &slug, &lane_id)),
                 lane_id,
                 wp_ids,
                 manifest: l,
